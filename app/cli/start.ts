@@ -1,0 +1,140 @@
+/**
+ * `npm start`: the whole product in one command. Starts an embedded PostgreSQL (unless
+ * DATABASE_URL is set), applies migrations, creates the first admin, then runs the web server,
+ * a worker and (without KAPSO_API_KEY) the Kapso sandbox as child processes. Ctrl-C stops all.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '#db/embedded'
+import { migrateDatabase } from '#db/migrate'
+import { getEnv, isSandboxMode } from '#app/lib/env.server'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const env = getEnv()
+const dataDir = path.resolve(root, env.PREGON_DATA_DIR)
+const children = new Map<string, ChildProcess>()
+let embedded: EmbeddedDatabase | undefined
+let stopping = false
+
+/** In sandbox mode the app and the sandbox share a webhook secret, generated once and kept. */
+function sandboxWebhookSecret() {
+	if (env.KAPSO_WEBHOOK_SECRET) return env.KAPSO_WEBHOOK_SECRET
+	const file = path.join(dataDir, 'sandbox-webhook-secret')
+	if (!fs.existsSync(file)) {
+		fs.mkdirSync(dataDir, { recursive: true })
+		fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 })
+	}
+	return fs.readFileSync(file, 'utf8').trim()
+}
+
+/**
+ * The Meta app secret the sandbox signs template status events with (X-Hub-Signature-256) and the
+ * app checks them with; generated once and kept, like the webhook secret.
+ */
+function sandboxMetaAppSecret() {
+	if (env.META_APP_SECRET) return env.META_APP_SECRET
+	const file = path.join(dataDir, 'sandbox-meta-app-secret')
+	if (!fs.existsSync(file)) {
+		fs.mkdirSync(dataDir, { recursive: true })
+		fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 })
+	}
+	return fs.readFileSync(file, 'utf8').trim()
+}
+
+function startChild(name: string, script: string, childEnv: NodeJS.ProcessEnv) {
+	const child = fork(path.join(root, script), [], {
+		env: childEnv,
+		execArgv: ['--import', 'tsx'],
+		stdio: 'inherit',
+	})
+	children.set(name, child)
+	child.on('exit', (code, signal) => {
+		children.delete(name)
+		if (stopping) return
+		console.error(`${name} exited (${signal ?? code}); restarting in 1 s`)
+		setTimeout(() => {
+			if (!stopping) startChild(name, script, childEnv)
+		}, 1000)
+	})
+}
+
+async function stopAll(exitCode: number) {
+	if (stopping) return
+	stopping = true
+	console.log('\nStopping Pregón…')
+	const exits = [...children.values()].map(
+		(child) => new Promise<void>((resolve) => {
+			child.once('exit', () => resolve())
+			child.kill('SIGTERM')
+			setTimeout(() => {
+				child.kill('SIGKILL')
+				resolve()
+			}, 10_000).unref()
+		}),
+	)
+	await Promise.all(exits)
+	await embedded?.stop()
+	process.exit(exitCode)
+}
+
+process.on('SIGINT', () => void stopAll(0))
+process.on('SIGTERM', () => void stopAll(0))
+
+try {
+	let databaseUrl = env.DATABASE_URL
+	if (!databaseUrl) {
+		console.log(`Starting the embedded PostgreSQL (data in ${path.relative(process.cwd(), dataDir) || '.'}/pg)…`)
+		embedded = await startEmbeddedPostgres({
+			dataDir: path.join(dataDir, 'pg'),
+			port: env.EMBEDDED_PG_PORT,
+			database: 'pregon',
+		})
+		databaseUrl = embedded.url
+	}
+	process.env.DATABASE_URL = databaseUrl
+	await migrateDatabase(databaseUrl)
+
+	const sandbox = isSandboxMode(env)
+	const webhookSecret = sandbox ? sandboxWebhookSecret() : env.KAPSO_WEBHOOK_SECRET
+	const metaAppSecret = sandbox ? sandboxMetaAppSecret() : env.META_APP_SECRET
+	const { bootstrap } = await import('#app/lib/bootstrap.server')
+	const result = await bootstrap({ sandbox })
+
+	const childEnv: NodeJS.ProcessEnv = {
+		...process.env,
+		DATABASE_URL: databaseUrl,
+		...(webhookSecret ? { KAPSO_WEBHOOK_SECRET: webhookSecret } : {}),
+		...(metaAppSecret ? { META_APP_SECRET: metaAppSecret } : {}),
+	}
+	if (sandbox) {
+		startChild('sandbox', 'app/sandbox/main.ts', {
+			...childEnv,
+			SANDBOX_WEBHOOK_URL: `http://127.0.0.1:${env.PORT}/webhooks/kapso`,
+			SANDBOX_WEBHOOK_SECRET: webhookSecret,
+			// Template status events (Meta format, as Kapso forwards them) to the app's Meta endpoint.
+			SANDBOX_META_WEBHOOK_URL: `http://127.0.0.1:${env.PORT}/webhooks/meta`,
+		})
+	}
+	startChild('worker', 'jobs/worker.ts', childEnv)
+	startChild('web', 'app/cli/web.ts', childEnv)
+
+	const url = env.APP_URL ?? `http://localhost:${env.PORT}`
+	console.log(`\nPregón is starting at ${url}`)
+	console.log(
+		sandbox
+			? `Kapso: built-in sandbox on port ${env.SANDBOX_PORT} (set KAPSO_API_KEY to use real Kapso).`
+			: `Kapso: ${env.KAPSO_BASE_URL}`,
+	)
+	if (result.admin) {
+		console.log('\nFirst start: an admin account was created.')
+		console.log(`  email:    ${result.admin.email}`)
+		if (result.admin.generated) console.log(`  password: ${result.admin.password}   (shown once; change it after signing in)`)
+	}
+	console.log('Press Ctrl-C to stop.\n')
+} catch (error) {
+	console.error(error instanceof Error ? error.message : error)
+	await stopAll(1)
+}

@@ -1,0 +1,35 @@
+import path from 'node:path'
+import { asc, eq } from 'drizzle-orm'
+import { db } from '#db/client'
+import { contacts, importRowErrors } from '#db/schema/index'
+import { createImport } from './imports.server'
+import type { ImportOptionsInput } from './options'
+import { runImport } from './run-import.server'
+
+export const FIXTURES = path.resolve(import.meta.dirname, '../../../tests/fixtures/csv')
+
+/** Imports a fixture in place and returns the summary and the rejected rows in line order. */
+export async function importFixture(name: string, options: Partial<ImportOptionsInput> = {}) {
+	const row = await createImport({
+		fileName: name,
+		existingPath: path.join(FIXTURES, name),
+		options: { defaultCountry: 'PE', ...options },
+	})
+	const summary = await runImport(row.id, { phoneThreads: 0 })
+	const errors = await db
+		.select({
+			line: importRowErrors.line,
+			value: importRowErrors.rawValue,
+			code: importRowErrors.code,
+			reason: importRowErrors.reason,
+		})
+		.from(importRowErrors)
+		.where(eq(importRowErrors.importId, row.id))
+		.orderBy(asc(importRowErrors.line))
+	return { importId: row.id, summary, errors }
+}
+
+export async function contactsByPhone() {
+	const rows = await db.select().from(contacts).orderBy(asc(contacts.id))
+	return new Map(rows.map((row) => [row.phoneE164, row]))
+}

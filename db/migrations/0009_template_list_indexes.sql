@@ -1,0 +1,2 @@
+CREATE INDEX "templates_updated_at_idx" ON "templates" USING btree ("updated_at");--> statement-breakpoint
+CREATE INDEX "templates_category_language_idx" ON "templates" USING btree ("category","language");

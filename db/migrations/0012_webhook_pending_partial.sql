@@ -1,0 +1,2 @@
+DROP INDEX "webhook_events_pending_wamid_idx";--> statement-breakpoint
+CREATE INDEX "webhook_events_pending_wamid_idx" ON "webhook_events" USING btree ("pending_wamid") WHERE "webhook_events"."pending_wamid" is not null;

@@ -1,0 +1,192 @@
+/**
+ * Processes for the reliability suite and the send benchmark: the sandbox and graphile-worker
+ * each in their own process (the worker is the one killed), seeded rows, and the sandbox ledger.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { sql } from '#db/client'
+
+const root = path.resolve(import.meta.dirname, '../..')
+
+export type LedgerEntry = {
+	wamid: string
+	phoneNumberId: string
+	to: string
+	callbackData: string | null
+	acceptedAt: string
+}
+
+function spawnChild(file: string, args: string[], env: NodeJS.ProcessEnv) {
+	return new Promise<{ child: ChildProcess; first: Record<string, unknown> }>((resolve, reject) => {
+		const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, file), ...args], {
+			cwd: root,
+			env,
+			stdio: ['ignore', 'pipe', 'inherit'],
+		})
+		let output = ''
+		const onData = (chunk: Buffer) => {
+			output += chunk.toString()
+			const line = output.split('\n').find((l) => l.startsWith('{'))
+			if (line) {
+				child.stdout!.off('data', onData)
+				if (process.env.RELIABILITY_VERBOSE) child.stdout!.pipe(process.stderr)
+				else child.stdout!.resume()
+				child.off('exit', onExit)
+				resolve({ child, first: JSON.parse(line) as Record<string, unknown> })
+			}
+		}
+		const onExit = (code: number | null) =>
+			reject(new Error(`${file} exited with ${code} before it was ready`))
+		child.stdout!.on('data', onData)
+		child.once('exit', onExit)
+	})
+}
+
+export type SandboxProcess = Awaited<ReturnType<typeof startSandboxProcess>>
+
+export async function startSandboxProcess(settings: Record<string, unknown>) {
+	const { child, first } = await spawnChild(
+		'tests/reliability/sandbox-process.ts',
+		[JSON.stringify(settings)],
+		process.env,
+	)
+	const url = first.url as string
+	const control = async (method: 'GET' | 'POST', route: string, body?: unknown) => {
+		const response = await fetch(`${url}/_sandbox/${route}`, {
+			method,
+			headers: body ? { 'Content-Type': 'application/json' } : undefined,
+			body: body ? JSON.stringify(body) : undefined,
+		})
+		if (!response.ok) throw new Error(`sandbox ${route}: ${response.status}`)
+		return (await response.json()) as Record<string, unknown>
+	}
+	return {
+		url,
+		child,
+		async ledger(phoneNumberId: string): Promise<LedgerEntry[]> {
+			const entries: LedgerEntry[] = []
+			for (;;) {
+				const page = await control(
+					'GET',
+					`ledger?phone_number_id=${phoneNumberId}&offset=${entries.length}&limit=100000`,
+				)
+				const data = page.data as LedgerEntry[]
+				entries.push(...data)
+				if (data.length === 0 || entries.length >= (page.total as number)) return entries
+			}
+		},
+		async accepted(phoneNumberId: string) {
+			const stats = await control('GET', 'stats')
+			const phones = stats.phoneNumbers as Record<string, { accepted: number }>
+			return phones[phoneNumberId]?.accepted ?? 0
+		},
+		async rejected(code: number) {
+			const stats = await control('GET', 'stats')
+			return (stats.rejectedByCode as Record<string, number>)[String(code)] ?? 0
+		},
+		setFaults(faults: Record<string, unknown>) {
+			return control('POST', 'settings', { faults })
+		},
+		async stop() {
+			child.kill('SIGTERM')
+			await new Promise((resolve) => child.once('exit', resolve))
+		},
+	}
+}
+
+export type WorkerProcess = { child: ChildProcess; pid: number }
+
+export async function startWorkerProcess(
+	sandboxUrl: string,
+	extraEnv: Record<string, string> = {},
+): Promise<WorkerProcess> {
+	const { child, first } = await spawnChild('tests/reliability/worker-process.ts', [], {
+		...process.env,
+		SANDBOX_URL: sandboxUrl,
+		...extraEnv,
+	})
+	return { child, pid: first.pid as number }
+}
+
+export function kill9(worker: WorkerProcess) {
+	return new Promise<void>((resolve) => {
+		worker.child.once('exit', () => resolve())
+		worker.child.kill('SIGKILL')
+	})
+}
+
+export async function stopWorker(worker: WorkerProcess) {
+	if (worker.child.exitCode != null) return
+	const exited = new Promise((resolve) => worker.child.once('exit', resolve))
+	worker.child.kill('SIGTERM')
+	const timer = setTimeout(() => worker.child.kill('SIGKILL'), 10_000)
+	await exited
+	clearTimeout(timer)
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+export function cpuSeconds(pid: number) {
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+		return (Number(fields[11]) + Number(fields[12])) / 100
+	} catch {
+		return Number.NaN
+	}
+}
+
+export async function waitUntil<T>(
+	probe: () => Promise<T | null | undefined | false>,
+	timeoutMs: number,
+	everyMs = 100,
+) {
+	const deadline = Date.now() + timeoutMs
+	while (Date.now() < deadline) {
+		const value = await probe()
+		if (value) return value
+		await new Promise((resolve) => setTimeout(resolve, everyMs))
+	}
+	throw new Error(`Timed out after ${timeoutMs} ms`)
+}
+
+export async function statusOf(broadcastId: string) {
+	const [row] = await sql<Array<{ status: string; status_reason: string | null }>>`
+		select status, status_reason from broadcasts where id = ${broadcastId}::uuid`
+	return row
+}
+
+export async function countsOf(broadcastId: string) {
+	const rows = await sql<Array<{ state: string; n: number }>>`
+		select state, count(*)::int as n from broadcast_recipients where broadcast_id = ${broadcastId}::uuid group by state`
+	return Object.fromEntries(rows.map((row) => [row.state, row.n])) as Record<string, number>
+}
+
+/** Duplicates (extra sends to one recipient) and lost recipients, per the sandbox ledger. */
+export async function auditLedger(broadcastId: string, ledger: LedgerEntry[]) {
+	const rows = await sql<Array<{ phone_e164: string; state: string }>>`
+		select phone_e164, state from broadcast_recipients where broadcast_id = ${broadcastId}::uuid`
+	const expected = new Set(
+		rows.filter((row) => row.state !== 'skipped').map((row) => row.phone_e164),
+	)
+	const byRecipient = new Map<string, number>()
+	for (const entry of ledger) byRecipient.set(entry.to, (byRecipient.get(entry.to) ?? 0) + 1)
+	let duplicates = 0
+	for (const count of byRecipient.values()) if (count > 1) duplicates += count - 1
+	let lost = 0
+	for (const phone of expected) if (!byRecipient.has(phone)) lost++
+	const notSent = rows.filter((row) => row.state !== 'sent' && row.state !== 'skipped').length
+	return { duplicates, lost, notSent, accepted: ledger.length, expected: expected.size }
+}
+
+/** Largest number of sends accepted in any sliding one-second window. */
+export function maxInAnySecond(ledger: LedgerEntry[]) {
+	const times = ledger.map((entry) => Date.parse(entry.acceptedAt)).sort((a, b) => a - b)
+	let max = 0
+	let lo = 0
+	for (let hi = 0; hi < times.length; hi++) {
+		while (times[hi] - times[lo] >= 1000) lo++
+		max = Math.max(max, hi - lo + 1)
+	}
+	return max
+}
