@@ -161,6 +161,7 @@ beforeEach(() => {
 		chaos: { duplicateShare: 0, shuffle: false, delayShare: 0, dropShare: 0, badSignatureShare: 0 },
 		replies: { share: 0, delayMs: 10, buttonShare: 0, optOutShare: 0 },
 		webhookRetryDelaysMs: [30, 30, 30],
+		retentionMs: null,
 	})
 	sandbox.reset()
 	received = []
@@ -385,6 +386,34 @@ describe('control endpoints', () => {
 		expect(sandbox.ledger()).toHaveLength(1)
 		await fetch(`${sandbox.url}/_sandbox/reset`, { method: 'POST' })
 		expect(sandbox.ledger()).toHaveLength(0)
+	})
+
+	test('retention forgets old messages and conversations but keeps every count', async () => {
+		sandbox.updateSettings({ retentionMs: 300 })
+		await sendPromo('+5491122330001', 'r:1:a:1')
+		await sendPromo('+5491122330001', 'r:1:a:1')
+		await sendPromo('+5491122330002', 'r:2:a:1')
+		await settle()
+		await new Promise((resolve) => setTimeout(resolve, 1100))
+		const kept = await sendPromo('+5491122330003', 'r:3:a:1')
+		if (!kept.ok) throw new Error('send failed')
+		expect(sandbox.ledger().map((entry) => entry.callbackData)).toEqual(['r:3:a:1'])
+		const stats = sandbox.stats()
+		expect(stats.accepted).toBe(4)
+		expect(stats.phoneNumbers[PHONE].accepted).toBe(4)
+		expect(stats.duplicates.callbackDataExtraSends).toBe(1)
+		expect(stats.retained).toEqual({ ledger: 1, messages: 1, conversations: 1 })
+		expect(stats.pruned).toEqual({ messages: 3, conversations: 2 })
+		const history = (await (
+			await fetch(
+				`${sandbox.url}/platform/v1/whatsapp/messages?phone_number_id=${PHONE}&phone_number=5491122330001`,
+				{ headers: { 'X-API-Key': 'sandbox' } },
+			)
+		).json()) as { data: unknown[] }
+		expect(history.data).toEqual([])
+		await settle()
+		// Statuses of the kept message still arrive; nothing was lost for it.
+		expect(eventsFor(kept.wamid).map((r) => r.event)).toContain('whatsapp.message.read')
 	})
 
 	test('templates can be paused over HTTP', async () => {

@@ -40,6 +40,8 @@ type Phone = {
 	window: number[]
 	windowHead: number
 	maxInAnyOneSecond: number
+	/** Outbound messages accepted, pruned ones included. */
+	accepted: number
 	messages: Message[]
 }
 
@@ -315,6 +317,7 @@ export async function createSandboxServer(
 	let marketingPreferences = new Map<string, 'stopped' | 'resumed'>()
 	let preferenceSequence = 0
 	let counters = freshCounters()
+	let lastPruneAt = 0
 
 	function freshCounters() {
 		return {
@@ -342,6 +345,7 @@ export async function createSandboxServer(
 			},
 			templatesCreated: 0,
 			templatesEdited: 0,
+			pruned: { messages: 0, conversations: 0 },
 		}
 	}
 
@@ -360,6 +364,7 @@ export async function createSandboxServer(
 		marketingPreferences = new Map()
 		extras.reset()
 		counters = freshCounters()
+		lastPruneAt = 0
 		random = mulberry32(settings.seed ?? Math.floor(Math.random() * 2 ** 31))
 		for (const seed of settings.templates ??
 			parseSettings({ templates: DEFAULT_TEMPLATES }).templates ??
@@ -406,6 +411,7 @@ export async function createSandboxServer(
 				window: [],
 				windowHead: 0,
 				maxInAnyOneSecond: 0,
+				accepted: 0,
 				messages: [],
 			}
 			phones.set(id, phone)
@@ -843,7 +849,56 @@ export async function createSandboxServer(
 		conversation.updatedAt = now
 		conversation.status = 'active'
 		if (webhookUrl()) emit('whatsapp.message.received', eventPayload(message, 'received', isNew))
+		maybePrune(now)
 		return message
+	}
+
+	/** Index of the first message created at or after `cutoff` (arrays are in creation order). */
+	function firstKept(list: Message[], cutoff: number) {
+		let lo = 0
+		let hi = list.length
+		while (lo < hi) {
+			const mid = (lo + hi) >>> 1
+			if (list[mid].createdAt < cutoff) lo = mid + 1
+			else hi = mid
+		}
+		return lo
+	}
+
+	/**
+	 * Forgets messages older than `retentionMs`, at most once a second, so a sandbox that runs for
+	 * hours holds minutes of history. Statuses still scheduled for a pruned message are still sent.
+	 */
+	function maybePrune(now: number) {
+		const retention = settings.retentionMs
+		if (retention === null || now - lastPruneAt < 1000) return
+		lastPruneAt = now
+		const cutoff = now - retention
+		ledger.splice(0, firstKept(ledger, cutoff))
+		const touched = new Set<Conversation>()
+		for (const phone of phones.values()) {
+			const gone = phone.messages.splice(0, firstKept(phone.messages, cutoff))
+			for (const message of gone) {
+				messages.delete(message.wamid)
+				touched.add(message.conversation)
+				if (message.callbackData) byCallback.delete(message.callbackData)
+				if (message.templateName)
+					byPhoneTemplate.delete(
+						`${message.phoneNumberId}|${message.waId}|${message.templateName}|${message.templateLanguage}`,
+					)
+			}
+			counters.pruned.messages += gone.length
+		}
+		for (const conversation of touched) {
+			conversation.messages.splice(0, firstKept(conversation.messages, cutoff))
+			if (conversation.messages.length > 0) continue
+			conversations.delete(`${conversation.phoneNumberId}|${conversation.waId}`)
+			conversationsById.delete(conversation.id)
+			const list = conversationsByWaId.get(conversation.waId)?.filter((c) => c !== conversation)
+			if (list?.length) conversationsByWaId.set(conversation.waId, list)
+			else conversationsByWaId.delete(conversation.waId)
+			counters.pruned.conversations++
+		}
 	}
 
 	/** A contact stops or resumes marketing messages in WhatsApp (Kapso's contact event). */
@@ -1097,6 +1152,8 @@ export async function createSandboxServer(
 		conversation.lastOutboundAt = now
 		conversation.updatedAt = now
 		counters.accepted++
+		phone.accepted++
+		maybePrune(now)
 		if (callbackData && bump(byCallback, callbackData) > 1) {
 			counters.duplicates.callbackDataExtraSends++
 			if (byCallback.get(callbackData) === 2) counters.duplicates.callbackDataKeys++
@@ -1527,11 +1584,17 @@ export async function createSandboxServer(
 					{
 						wabaId: phone.wabaId,
 						ratePerSecond: rateOf(phone),
-						accepted: phone.messages.filter((m) => m.direction === 'outbound').length,
+						accepted: phone.accepted,
 						maxInAnyOneSecond: phone.maxInAnyOneSecond,
 					},
 				]),
 			),
+			retained: {
+				ledger: ledger.length,
+				messages: messages.size,
+				conversations: conversations.size,
+			},
+			pruned: counters.pruned,
 			webhooks: { ...webhooks.stats, pending: webhooks.pending, url: webhookUrl() },
 			scheduled: scheduler.size,
 		}

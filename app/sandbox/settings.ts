@@ -53,6 +53,12 @@ export const SandboxSettingsSchema = z.object({
 	/** Deliveries waiting beyond this are dropped (and counted) instead of growing memory. */
 	webhookQueueLimit: z.number().int().min(1).default(2_000_000),
 	/**
+	 * Messages older than this are forgotten: the ledger, message history and conversations whose
+	 * messages are all gone (with their 24-hour window). Counters, including per-number accepted
+	 * counts and duplicate counts, keep counting. `null` (default) keeps everything; long soaks set it.
+	 */
+	retentionMs: z.number().int().min(1).nullable().default(null),
+	/**
 	 * Where Meta-format `message_template_status_update` events go (Kapso forwarding Meta's
 	 * webhooks), signed `X-Hub-Signature-256` with `metaAppSecret`; `null` (default) sends none.
 	 */
