@@ -3,7 +3,12 @@ import { beforeEach, describe, expect, test } from 'vitest'
 import { db } from '#db/client'
 import { loginThrottle, sessions, users } from '#db/schema/index'
 import { getSessionUser } from './sessions.server'
-import { ACCOUNT_FREE_FAILURES, ACCOUNT_LOCK_FAILURES, blockDurationMs } from './throttle.server'
+import {
+	ACCOUNT_FREE_FAILURES,
+	ACCOUNT_LOCK_FAILURES,
+	ADDRESS_FREE_FAILURES,
+	blockDurationMs,
+} from './throttle.server'
 import { createUser, login, setUserActive, unlockAccount } from './users.server'
 
 const PASSWORD = 'correct-horse-battery'
@@ -14,9 +19,15 @@ beforeEach(async () => {
 	await db.delete(sessions)
 	await db.delete(loginThrottle)
 	await db.delete(users)
-	const admin = await createUser({ email: 'boss@example.com', name: 'Boss', role: 'admin', password: PASSWORD }, null)
+	const admin = await createUser(
+		{ email: 'boss@example.com', name: 'Boss', role: 'admin', password: PASSWORD },
+		null,
+	)
 	adminId = admin.id
-	const user = await createUser({ email: 'Ann@Example.com', name: 'Ann', role: 'marketer', password: PASSWORD }, adminId)
+	const user = await createUser(
+		{ email: 'Ann@Example.com', name: 'Ann', role: 'marketer', password: PASSWORD },
+		adminId,
+	)
 	userId = user.id
 })
 
@@ -38,7 +49,10 @@ describe('login and sessions', () => {
 	})
 
 	test('a wrong password is refused', async () => {
-		expect(await loginAs('ann@example.com', 'wrong-password')).toEqual({ ok: false, reason: 'invalid' })
+		expect(await loginAs('ann@example.com', 'wrong-password')).toEqual({
+			ok: false,
+			reason: 'invalid',
+		})
 	})
 
 	test("a deactivated user's sessions stop working and they cannot sign in", async () => {
@@ -63,7 +77,10 @@ describe('login and sessions', () => {
 	test('a session past its absolute lifetime expires even when active', async () => {
 		const result = await loginAs('ann@example.com', PASSWORD)
 		if (!result.ok) throw new Error('login failed')
-		await db.update(sessions).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(sessions.userId, userId))
+		await db
+			.update(sessions)
+			.set({ expiresAt: new Date(Date.now() - 1000) })
+			.where(eq(sessions.userId, userId))
 		expect(await getSessionUser(result.token)).toBeNull()
 	})
 })
@@ -89,6 +106,32 @@ describe('login throttling', () => {
 		expect((await loginAs('ann@example.com', PASSWORD, '10.9.9.10')).ok).toBe(true)
 	})
 
+	test('attempts racing each other are counted before they are checked', async () => {
+		const results = await Promise.all(
+			Array.from({ length: 40 }, (_, i) => loginAs('ann@example.com', `nope-${i}`, `10.0.3.${i}`)),
+		)
+		const admitted = results.filter((result) => !result.ok && result.reason === 'invalid')
+		expect(admitted).toHaveLength(ACCOUNT_FREE_FAILURES)
+	})
+
+	test('a successful sign-in does not count against its address', async () => {
+		for (let i = 0; i < ADDRESS_FREE_FAILURES - 1; i++) {
+			expect(await loginAs(`user${i}@example.com`, 'nope', '10.7.7.7')).toEqual({
+				ok: false,
+				reason: 'invalid',
+			})
+		}
+		for (let i = 0; i < 3; i++)
+			expect((await loginAs('ann@example.com', PASSWORD, '10.7.7.7')).ok).toBe(true)
+		expect(await loginAs('nobody@example.com', 'nope', '10.7.7.7')).toEqual({
+			ok: false,
+			reason: 'invalid',
+		})
+		expect(await loginAs('nobody@example.com', 'nope', '10.7.7.7')).toMatchObject({
+			reason: 'throttled',
+		})
+	})
+
 	test('the delay grows exponentially and is capped', () => {
 		expect(blockDurationMs(ACCOUNT_FREE_FAILURES - 1, ACCOUNT_FREE_FAILURES)).toBe(0)
 		expect(blockDurationMs(ACCOUNT_FREE_FAILURES, ACCOUNT_FREE_FAILURES)).toBe(1000)
@@ -99,7 +142,11 @@ describe('login throttling', () => {
 	test('an account locks after 100 consecutive failures until an admin unlocks it', async () => {
 		const { recordLoginFailure, accountKey } = await import('./throttle.server')
 		for (let i = 0; i < ACCOUNT_LOCK_FAILURES; i++) {
-			await recordLoginFailure(accountKey('ann@example.com'), ACCOUNT_FREE_FAILURES, ACCOUNT_LOCK_FAILURES)
+			await recordLoginFailure(
+				accountKey('ann@example.com'),
+				ACCOUNT_FREE_FAILURES,
+				ACCOUNT_LOCK_FAILURES,
+			)
 		}
 		expect(await loginAs('ann@example.com', PASSWORD)).toEqual({ ok: false, reason: 'locked' })
 		await unlockAccount('ann@example.com', adminId)

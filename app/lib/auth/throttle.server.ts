@@ -1,5 +1,5 @@
-import { inArray, sql } from 'drizzle-orm'
-import { db } from '#db/client'
+import { asc, inArray, sql } from 'drizzle-orm'
+import { db, type Executor } from '#db/client'
 import { loginThrottle } from '#db/schema/index'
 
 /**
@@ -28,12 +28,44 @@ export function blockDurationMs(failures: number, freeFailures: number) {
 	return Math.min(MAX_DELAY_MS, 1000 * 2 ** (failures - freeFailures))
 }
 
-export async function getBlockedUntil(keys: Array<string>, now = new Date()) {
+export type ThrottleKey = { key: string; freeFailures: number; lockAfter?: number }
+
+/**
+ * Admits one login attempt, or returns until when one of `keys` is blocked. An admitted attempt
+ * is counted as a failure at once, in the transaction that checked the block with the rows
+ * locked: otherwise attempts racing each other (a burst from many addresses) all pass the check
+ * before the first failure is written, and the delays and the lock after 100 failures do not
+ * hold. A successful attempt takes its count back (`forgiveAttempt`).
+ */
+export async function admitAttempt(keys: ReadonlyArray<ThrottleKey>) {
 	if (keys.length === 0) return null
-	const rows = await db
+	const names = keys.map(({ key }) => key).sort()
+	// Most attempts of an attack arrive while blocked: refuse those without taking a lock.
+	const blocked = await blockedUntil(db, names)
+	if (blocked) return blocked
+	return db.transaction(async (tx) => {
+		// Creating missing rows first gives every attempt a row to lock, even the very first ones.
+		await tx
+			.insert(loginThrottle)
+			.values(names.map((key) => ({ key })))
+			.onConflictDoNothing()
+		const until = await blockedUntil(tx, names, true)
+		if (until) return until
+		for (const { key, freeFailures, lockAfter } of keys) {
+			await recordLoginFailure(key, freeFailures, lockAfter, tx)
+		}
+		return null
+	})
+}
+
+async function blockedUntil(executor: Executor, names: Array<string>, lock = false) {
+	const query = executor
 		.select({ blockedUntil: loginThrottle.blockedUntil })
 		.from(loginThrottle)
-		.where(inArray(loginThrottle.key, keys))
+		.where(inArray(loginThrottle.key, names))
+		.orderBy(asc(loginThrottle.key))
+	const rows = lock ? await query.for('update') : await query
+	const now = new Date()
 	const until = rows
 		.map((row) => row.blockedUntil)
 		.filter((date): date is Date => date !== null && date > now)
@@ -41,8 +73,28 @@ export async function getBlockedUntil(keys: Array<string>, now = new Date()) {
 	return until ?? null
 }
 
-export async function recordLoginFailure(key: string, freeFailures: number, lockAfter?: number) {
-	const [row] = await db
+/** Takes back the failure an admitted attempt was counted as, when it turned out a success. */
+export async function forgiveAttempt(key: string, freeFailures: number) {
+	const remaining = sql`${loginThrottle.failures} - 1`
+	await db
+		.update(loginThrottle)
+		.set({
+			failures: sql`greatest(${remaining}, 0)`,
+			blockedUntil: sql`case when ${remaining} < ${freeFailures} then null else least(
+				${loginThrottle.blockedUntil},
+				now() + least(${`${MAX_DELAY_MS} milliseconds`}::interval, interval '1 second' * power(2, ${remaining} - ${freeFailures}))
+			) end`,
+		})
+		.where(sql`${loginThrottle.key} = ${key}`)
+}
+
+export async function recordLoginFailure(
+	key: string,
+	freeFailures: number,
+	lockAfter?: number,
+	executor: Executor = db,
+) {
+	const [row] = await executor
 		.insert(loginThrottle)
 		.values({ key, failures: 1 })
 		.onConflictDoUpdate({
@@ -54,7 +106,7 @@ export async function recordLoginFailure(key: string, freeFailures: number, lock
 	const locked = lockAfter !== undefined && failures >= lockAfter
 	const delay = blockDurationMs(failures, freeFailures)
 	const blockedUntil = locked ? LOCKED_UNTIL : delay > 0 ? new Date(Date.now() + delay) : null
-	await db
+	await executor
 		.update(loginThrottle)
 		.set({ blockedUntil })
 		.where(sql`${loginThrottle.key} = ${key}`)

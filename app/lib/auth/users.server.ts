@@ -12,10 +12,10 @@ import {
 	ADDRESS_FREE_FAILURES,
 	accountKey,
 	addressKey,
+	admitAttempt,
 	clearLoginFailures,
-	getBlockedUntil,
+	forgiveAttempt,
 	isPermanentLock,
-	recordLoginFailure,
 } from './throttle.server'
 
 export const NewUserSchema = z.object({
@@ -159,7 +159,10 @@ export async function login(
 ): Promise<LoginResult> {
 	const email = input.email.trim().toLowerCase()
 	const keys = { account: accountKey(email), address: addressKey(meta.ip) }
-	const blockedUntil = await getBlockedUntil([keys.account, keys.address])
+	const blockedUntil = await admitAttempt([
+		{ key: keys.account, freeFailures: ACCOUNT_FREE_FAILURES, lockAfter: ACCOUNT_LOCK_FAILURES },
+		{ key: keys.address, freeFailures: ADDRESS_FREE_FAILURES },
+	])
 	if (blockedUntil) {
 		return isPermanentLock(blockedUntil)
 			? { ok: false, reason: 'locked' }
@@ -170,14 +173,17 @@ export async function login(
 		.from(users)
 		.where(sql`lower(${users.email}) = ${email}`)
 	const valid = await verifyPassword(input.password, user?.passwordHash ?? null)
-	if (!user || !valid || !user.active) {
-		await recordLoginFailure(keys.account, ACCOUNT_FREE_FAILURES, ACCOUNT_LOCK_FAILURES)
-		await recordLoginFailure(keys.address, ADDRESS_FREE_FAILURES)
-		return { ok: false, reason: 'invalid' }
-	}
+	// The attempt was counted as a failure when admitted; a success takes that back.
+	if (!user || !valid || !user.active) return { ok: false, reason: 'invalid' }
 	await clearLoginFailures([keys.account])
+	await forgiveAttempt(keys.address, ADDRESS_FREE_FAILURES)
 	const session = await createSession(user.id, meta)
-	await recordAudit(db, { actorId: user.id, action: 'user.login', objectType: 'user', objectId: user.id })
+	await recordAudit(db, {
+		actorId: user.id,
+		action: 'user.login',
+		objectType: 'user',
+		objectId: user.id,
+	})
 	return { ok: true, token: session.token, expiresAt: session.expiresAt, userId: user.id }
 }
 
