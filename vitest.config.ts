@@ -10,6 +10,7 @@ export default defineConfig({
 			'jobs/**/*.test.ts',
 			'tests/unit/**/*.test.ts',
 			'tests/reliability/**/*.test.ts',
+			'tests/security/**/*.test.ts',
 		],
 		globalSetup: ['./tests/setup/global-setup.ts'],
 		setupFiles: ['./tests/setup/setup-db.ts'],
