@@ -53,6 +53,9 @@ export async function action({ request }: ActionFunctionArgs) {
 	// Multipart framing adds well under 64 KB around the file.
 	if (announced > maxBytes + 64 * 1024)
 		return Response.json({ error: tooLarge.message }, { status: 413 })
+	// Anything but a multipart body cannot hold a file, and the multipart parser throws on it.
+	if (!request.headers.get('content-type')?.startsWith('multipart/form-data'))
+		return Response.json({ error: 'Choose a CSV or .zip file.' }, { status: 400 })
 	let importId: string | undefined
 	const uploadHandler: UploadHandler = async ({ name, filename, data }) => {
 		if (name !== 'file' || !filename) {
