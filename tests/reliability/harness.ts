@@ -15,9 +15,20 @@ export type LedgerEntry = {
 	to: string
 	callbackData: string | null
 	acceptedAt: string
+	/** The message's last status in the sandbox: accepted, sent, delivered, read or failed. */
+	status: string
 }
 
-function spawnChild(file: string, args: string[], env: NodeJS.ProcessEnv) {
+/**
+ * Starts `file` under tsx and resolves on its first JSON line. With `onLine`, every later JSON
+ * line goes there (how a worker reports its job start delays); other output is discarded.
+ */
+function spawnChild(
+	file: string,
+	args: string[],
+	env: NodeJS.ProcessEnv,
+	onLine?: (line: Record<string, unknown>) => void,
+) {
 	return new Promise<{ child: ChildProcess; first: Record<string, unknown> }>((resolve, reject) => {
 		const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, file), ...args], {
 			cwd: root,
@@ -30,7 +41,8 @@ function spawnChild(file: string, args: string[], env: NodeJS.ProcessEnv) {
 			const line = output.split('\n').find((l) => l.startsWith('{'))
 			if (line) {
 				child.stdout!.off('data', onData)
-				if (process.env.RELIABILITY_VERBOSE) child.stdout!.pipe(process.stderr)
+				if (onLine) followJsonLines(child, output.slice(output.indexOf(line) + line.length), onLine)
+				else if (process.env.RELIABILITY_VERBOSE) child.stdout!.pipe(process.stderr)
 				else child.stdout!.resume()
 				child.off('exit', onExit)
 				resolve({ child, first: JSON.parse(line) as Record<string, unknown> })
@@ -41,6 +53,54 @@ function spawnChild(file: string, args: string[], env: NodeJS.ProcessEnv) {
 		child.stdout!.on('data', onData)
 		child.once('exit', onExit)
 	})
+}
+
+function followJsonLines(
+	child: ChildProcess,
+	rest: string,
+	onLine: (line: Record<string, unknown>) => void,
+) {
+	let buffer = rest
+	const flush = () => {
+		let newline = buffer.indexOf('\n')
+		while (newline !== -1) {
+			const line = buffer.slice(0, newline)
+			buffer = buffer.slice(newline + 1)
+			if (line.startsWith('{')) {
+				try {
+					onLine(JSON.parse(line) as Record<string, unknown>)
+				} catch {
+					// A log line that merely starts with a brace.
+				}
+			} else if (process.env.RELIABILITY_VERBOSE && line) process.stderr.write(`${line}\n`)
+			newline = buffer.indexOf('\n')
+		}
+	}
+	child.stdout!.on('data', (chunk: Buffer) => {
+		buffer += chunk.toString()
+		flush()
+	})
+	flush()
+}
+
+/** The parts of `GET /_sandbox/stats` the suites read. */
+export type SandboxStats = {
+	accepted: number
+	rejectedByCode: Record<string, number>
+	duplicates: { callbackDataExtraSends: number; phoneTemplateExtraSends: number }
+	statuses: Record<string, number>
+	replies: { text: number; button: number; optOut: number }
+	webhooks: {
+		enqueued: number
+		delivered: number
+		failedAttempts: number
+		abandoned: number
+		dropped: number
+		duplicated: number
+		pending: number
+	}
+	retained: { ledger: number; messages: number; conversations: number }
+	pruned: { messages: number; conversations: number }
 }
 
 export type SandboxProcess = Awaited<ReturnType<typeof startSandboxProcess>>
@@ -85,6 +145,14 @@ export async function startSandboxProcess(settings: Record<string, unknown>) {
 			const stats = await control('GET', 'stats')
 			return (stats.rejectedByCode as Record<string, number>)[String(code)] ?? 0
 		},
+		stats() {
+			return control('GET', 'stats') as Promise<SandboxStats>
+		},
+		/** True once nothing is scheduled or waiting to be posted (false after `timeoutMs`). */
+		async idle(timeoutMs: number) {
+			const response = await fetch(`${url}/_sandbox/idle?timeoutMs=${timeoutMs}`)
+			return response.status === 200
+		},
 		setFaults(faults: Record<string, unknown>) {
 			return control('POST', 'settings', { faults })
 		},
@@ -100,13 +168,28 @@ export type WorkerProcess = { child: ChildProcess; pid: number }
 export async function startWorkerProcess(
 	sandboxUrl: string,
 	extraEnv: Record<string, string> = {},
+	onLine?: (line: Record<string, unknown>) => void,
 ): Promise<WorkerProcess> {
-	const { child, first } = await spawnChild('tests/reliability/worker-process.ts', [], {
-		...process.env,
-		SANDBOX_URL: sandboxUrl,
-		...extraEnv,
-	})
+	const { child, first } = await spawnChild(
+		'tests/reliability/worker-process.ts',
+		[],
+		{ ...process.env, SANDBOX_URL: sandboxUrl, ...extraEnv },
+		onLine,
+	)
 	return { child, pid: first.pid as number }
+}
+
+/** The web server with the app's webhook endpoints; needs the production build (`npm run build`). */
+export async function startWebProcess(env: Record<string, string>) {
+	if (!fs.existsSync(path.join(root, 'build/server/index.js')))
+		throw new Error('No production build: run `npm run build` first')
+	const { child, first } = await spawnChild('tests/reliability/web-process.ts', [], {
+		...process.env,
+		NODE_ENV: 'production',
+		HOST: '127.0.0.1',
+		...env,
+	})
+	return { child, pid: first.pid as number, url: first.url as string }
 }
 
 export function kill9(worker: WorkerProcess) {
