@@ -10,6 +10,9 @@ import {
 } from '#app/lib/sending/testing.server'
 import { freezeAudience, getBroadcast, updateBroadcast } from './broadcasts.server'
 import { previewAudience } from './preflight.server'
+import { VALID_E164 } from './audience.server'
+import { db } from '#db/client'
+import { sql as q } from 'drizzle-orm'
 
 let sandbox: Awaited<ReturnType<typeof startTestSandbox>>
 beforeAll(async () => {
@@ -27,6 +30,52 @@ async function counters(broadcastId: string) {
 }
 
 describe('freezeAudience', () => {
+	test('judges a number valid E.164 exactly as the regular expression the app uses elsewhere', async () => {
+		const E164 = /^\+[1-9]\d{6,14}$/
+		const samples = [
+			'+5491112345678',
+			'+1234567',
+			'+123456',
+			'+123456789012345',
+			'+1234567890123456',
+			'+0123456789',
+			'5491112345678',
+			'++549111234567',
+			'+54 9111234567',
+			'+54911a234567',
+			'+５４９１１１２３４５６',
+			'',
+			'+',
+			'+١٢٣٤٥٦٧٨',
+			'+12345678\n',
+			' +12345678',
+			'+12345678 ',
+		]
+		let seed = 7
+		const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+		// Mostly near-valid numbers: a plus and digits, with an occasional wrong character.
+		const pick = () => {
+			const r = random()
+			return r < 0.9
+				? String(Math.floor(random() * 10))
+				: r < 0.95
+					? '+'
+					: ' a-'[Math.floor(random() * 3)]
+		}
+		for (let i = 0; i < 2000; i++) {
+			const length = Math.floor(random() * 19)
+			const body = Array.from({ length }, pick).join('')
+			samples.push(random() < 0.85 ? `+${body}` : body)
+		}
+		const rows = await db.execute<{ phone: string; valid: boolean }>(q`
+			select c.phone_e164 as phone, ${VALID_E164} as valid
+			from unnest(${`{${samples.map((s) => JSON.stringify(s)).join(',')}}`}::text[]) as c(phone_e164)`)
+		expect(rows.length).toBe(samples.length)
+		const disagreements = rows.filter((row) => row.valid !== E164.test(row.phone))
+		expect(disagreements).toEqual([])
+		expect(rows.filter((row) => row.valid).length).toBeGreaterThan(100)
+	})
+
 	test('renders variables in SQL and records every exclusion with its reason, once', async () => {
 		const sender = await seedSender(80)
 		const template = await seedTemplate()
