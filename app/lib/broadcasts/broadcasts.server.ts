@@ -48,7 +48,7 @@ export async function getBroadcast(id: string, executor: Executor = db) {
 }
 
 async function lockBroadcast(tx: Executor, id: string) {
-	// NO KEY UPDATE: foreign-key checks of concurrent ledger writes (KEY SHARE) must not wait on
+	// NO KEY UPDATE: the reference check of concurrent ledger inserts (KEY SHARE) must not wait on
 	// it, or a cancel and a dispatcher's claim could deadlock.
 	const [row] = await tx.select().from(broadcasts).where(eq(broadcasts.id, id)).for('no key update')
 	if (!row) throw new BroadcastError('Broadcast not found')
@@ -359,25 +359,29 @@ async function freezeInTx(tx: Executor, ready: ReadyBroadcast) {
 		mapping: ready.mapping,
 		components: ready.template.components,
 	})
+	// A ledger is frozen whole or not at all, so a broadcast that has rows is already frozen.
+	// Checking that once is cheaper than `on conflict do nothing`, which probes the unique
+	// index before every one of a million inserts.
 	const result = await tx.execute(q`
 		insert into broadcast_recipients (broadcast_id, contact_id, phone_e164, variables, state, skip_reason)
 		select ${ready.broadcast.id}::uuid, a.contact_id, a.phone_e164, a.variables,
 			(case when a.skip_reason is null then 'queued' else 'skipped' end)::recipient_state, a.skip_reason
 		from (${rows}) a
-		on conflict (broadcast_id, contact_id) do nothing
+		where not exists (select 1 from broadcast_recipients r where r.broadcast_id = ${ready.broadcast.id}::uuid)
 	`)
 	return result.count
 }
 
 /**
  * Freezes the audience into the ledger with one `INSERT … SELECT`: every matching contact gets a
- * row, queued or skipped with the reason. Safe to repeat: existing rows are kept as they are.
+ * row, queued or skipped with the reason. Safe to repeat: a frozen ledger is left as it is.
  */
-export async function freezeAudience(broadcastId: string, executor: Executor = db) {
-	const broadcast = await getBroadcast(broadcastId, executor)
-	if (!broadcast) throw new BroadcastError('Broadcast not found')
-	const ready = await loadReadyBroadcast(broadcast, executor)
-	return freezeInTx(executor, ready)
+export async function freezeAudience(broadcastId: string) {
+	return db.transaction(async (tx) => {
+		const broadcast = await lockBroadcast(tx, broadcastId)
+		const ready = await loadReadyBroadcast(broadcast, tx)
+		return freezeInTx(tx, ready)
+	})
 }
 
 async function setStatus(tx: Executor, id: string, status: BroadcastStatus, reason: string | null) {
