@@ -168,10 +168,11 @@ export async function soak(options: SoakOptions) {
 		sandbox: { pid: sandbox.child.pid!, child: sandbox.child },
 	}
 	const jobStarts: number[] = []
-	const jobStartsByTask = new Map<string, { n: number; max: number }>()
+	const slowestStartByTask = new Map<string, number>()
 	const jobErrors = new Map<string, number>()
 	let stopping = false
 	let died = false
+	let sampling = true
 	try {
 		const web = await startWebProcess({ PORT: String(webPort), KAPSO_WEBHOOK_SECRET: secret })
 		processes.web = web
@@ -181,10 +182,7 @@ export async function soak(options: SoakOptions) {
 			(line) => {
 				for (const [task, ms] of (line.jobStarts as Array<[string, number]> | undefined) ?? []) {
 					jobStarts.push(ms)
-					const byTask = jobStartsByTask.get(task) ?? { n: 0, max: 0 }
-					byTask.n++
-					byTask.max = Math.max(byTask.max, ms)
-					jobStartsByTask.set(task, byTask)
+					slowestStartByTask.set(task, Math.max(ms, slowestStartByTask.get(task) ?? 0))
 				}
 				for (const [task, message] of (line.jobErrors as Array<[string, string]> | undefined) ??
 					[]) {
@@ -207,7 +205,6 @@ export async function soak(options: SoakOptions) {
 		const rss: Record<ProcessName, Point[]> = { worker: [], web: [], sandbox: [] }
 		const oldestJob: number[] = []
 		const oldestEvent: number[] = []
-		let sampling = true
 		const sampler = (async () => {
 			while (sampling) {
 				const t = Date.now() - startedAt
@@ -284,7 +281,7 @@ export async function soak(options: SoakOptions) {
 			})
 			const latest = (name: ProcessName) => Math.round(rss[name].at(-1)?.value ?? 0)
 			log(
-				`broadcast ${index}: ${audit.accepted}/${audit.expected} sent in ${seconds.toFixed(1)} s, max ${maxInOneSecond} in one second, ${audit.duplicates} duplicates, ${audit.lost} lost; RSS worker ${latest('worker')} MB, web ${latest('web')} MB, sandbox ${latest('sandbox')} MB; ${Math.round((deadline - Date.now()) / 1000)} s left`,
+				`broadcast ${index}: ${audit.accepted}/${audit.expected} sent in ${seconds.toFixed(1)} s, max ${maxInOneSecond} in one second, ${audit.duplicates} duplicates, ${audit.lost} lost; RSS worker ${latest('worker')} MB, web ${latest('web')} MB, sandbox ${latest('sandbox')} MB; ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left`,
 			)
 		}
 
@@ -348,7 +345,7 @@ export async function soak(options: SoakOptions) {
 		const sortedStarts = [...jobStarts].sort((a, b) => a - b)
 		const sortedJob = [...oldestJob].sort((a, b) => a - b)
 		const sortedEvent = [...oldestEvent].sort((a, b) => a - b)
-		const slowestTask = [...jobStartsByTask.entries()].sort((a, b) => b[1].max - a[1].max)[0]
+		const slowestTask = [...slowestStartByTask].sort((a, b) => b[1] - a[1])[0]
 		const sent = broadcasts.reduce((a, b) => a + b.recipients, 0)
 
 		const mb = (v: number) => `${v.toFixed(0)} MB`
@@ -398,6 +395,7 @@ export async function soak(options: SoakOptions) {
 			)
 		return { ok: failures.length === 0, failures, lines }
 	} finally {
+		sampling = false
 		stopping = true
 		if (processes.worker) await stopWorker(processes.worker)
 		if (processes.web) await stopWorker(processes.web)
