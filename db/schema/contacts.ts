@@ -38,7 +38,6 @@ export const contacts = pgTable(
 		index('contacts_wa_id_idx')
 			.on(t.waId)
 			.where(sql`${t.waId} is not null`),
-		index('contacts_created_at_idx').on(t.createdAt),
 		index('contacts_search_trgm_idx')
 			.using('gin', sql`${t.searchText} gin_trgm_ops`)
 			.where(sql`${t.searchText} is not null`),

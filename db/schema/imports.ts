@@ -12,7 +12,6 @@ import {
 	uuid,
 } from 'drizzle-orm/pg-core'
 import { timestamps } from './_columns'
-import { contacts } from './contacts'
 import { users } from './users'
 
 export const importStatusEnum = pgEnum('import_status', [
@@ -73,19 +72,18 @@ export const importRowErrors = pgTable(
 	(t) => [index('import_row_errors_import_id_idx').on(t.importId, t.line)],
 )
 
-/** Every accepted contact of an import's file (inserted, updated or unchanged): an audience choice. */
+/**
+ * Every accepted contact of an import's file (inserted, updated or unchanged): an audience choice.
+ * No foreign keys: their per-row checks cost more than the rest of a million-row import, and the
+ * only writer is the import's own commit, which takes both ids from rows it holds in that same
+ * transaction. Deleting an import or a contact removes its links through statement-level triggers
+ * (see docs/decisions/018-import-merge-in-chunks-without-link-foreign-keys.md).
+ */
 export const importContacts = pgTable(
 	'import_contacts',
 	{
-		importId: uuid('import_id')
-			.notNull()
-			.references(() => imports.id, { onDelete: 'cascade' }),
-		contactId: bigint('contact_id', { mode: 'number' })
-			.notNull()
-			.references(() => contacts.id, { onDelete: 'cascade' }),
+		importId: uuid('import_id').notNull(),
+		contactId: bigint('contact_id', { mode: 'number' }).notNull(),
 	},
-	(t) => [
-		primaryKey({ columns: [t.importId, t.contactId] }),
-		index('import_contacts_contact_id_idx').on(t.contactId),
-	],
+	(t) => [primaryKey({ columns: [t.importId, t.contactId] })],
 )

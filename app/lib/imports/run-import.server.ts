@@ -41,21 +41,31 @@ const PROGRESS_INTERVAL_MS = 500
 /** Files this small are parsed without worker threads: starting them would cost more. */
 const THREADED_MIN_BYTES = 2 * 1024 * 1024
 const MAX_BATCHES_IN_FLIGHT = 6
+const BATCH_ROWS = 2048
 
 /**
- * Runs one import to its end. Reads the stored file as a stream, validates every row, COPYs all of
- * them (accepted and rejected) into a temporary staging table, then — in the same transaction —
- * finds duplicates, updates existing contacts, inserts new ones and records rejected rows, and
- * marks the import completed. Until that commit nothing is visible, so a crash, a cancel or an
- * error leaves the contacts table exactly as it was. Progress is written to the imports row every
- * half second from outside the transaction, where the UI can read it.
+ * Runs one import to its end. Reads the stored file as a stream and validates every row; chunk by
+ * chunk, COPYs the rows (accepted and rejected) into a temporary staging table and merges them:
+ * updates existing contacts, inserts new ones, records rejected rows. All chunks and the final
+ * counts share one transaction, so until it commits nothing is visible, and a crash, a cancel or
+ * an error leaves the contacts table exactly as it was. Progress is written to the imports row
+ * every half second from outside the transaction, where the UI can read it.
  *
  * `signal` interrupts the run (the worker is shutting down): the import goes back to `queued` and
  * the error is rethrown so the job runs again. A finished import is returned as it is.
  */
 export async function runImport(
 	importId: string,
-	{ signal, phoneThreads }: { signal?: AbortSignal; phoneThreads?: number } = {},
+	{
+		signal,
+		phoneThreads,
+		chunkRows = CHUNK_ROWS,
+	}: {
+		signal?: AbortSignal
+		phoneThreads?: number
+		/** Rows staged and merged per step (tests make it small to cross many chunk boundaries). */
+		chunkRows?: number
+	} = {},
 ): Promise<ImportSummary> {
 	const [row] = await db.select().from(imports).where(eq(imports.id, importId))
 	if (!row) throw new Error(`Import ${importId} does not exist`)
@@ -115,14 +125,17 @@ export async function runImport(
 					attributes jsonb, opt_out boolean not null, code text, reason text
 				) on commit drop
 			`)
+			// Custom plans: the merge statements run once per chunk while contacts grows under them,
+			// and a generic plan made when the table looked empty rescans it for every row.
+			await tx.unsafe(`set local plan_cache_mode = force_custom_plan`)
 			await tx.unsafe(`set local work_mem = '64MB'`)
-			const copy = await tx
-				.unsafe(`copy import_staging (${STAGING_COLUMNS.join(', ')}) from stdin`)
-				.writable()
-			let copyError: Error | undefined
-			copy.on('error', (error) => {
-				copyError = error
-				stop.abort(error)
+			const merged = { inserted: 0, updated: 0, accepted: 0, rejected: 0 }
+			const chunks = createChunkPipeline(tx, chunkRows, stop.signal, async (accepted) => {
+				const counts = await mergeChunk(tx, importId, options)
+				merged.inserted += counts.inserted
+				merged.updated += counts.updated
+				merged.rejected += counts.rejected
+				merged.accepted += accepted
 			})
 			try {
 				bytes = await openImportBytes(filePath)
@@ -140,7 +153,7 @@ export async function runImport(
 							const batch = formatBatch(rows, results, activePlan, seen)
 							progress.rowsRead += rows.length
 							progress.rejected += batch.rejected
-							if (!copy.write(batch.text)) await once(copy, 'drain', { signal: stop.signal })
+							await chunks.add(batch.text, rows.length, batch.accepted)
 						},
 					)
 					formatted = task
@@ -161,13 +174,9 @@ export async function runImport(
 							while (inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(inFlight)
 						},
 					},
-					{ signal: stop.signal },
+					{ signal: stop.signal, batchSize: Math.min(BATCH_ROWS, chunkRows) },
 				)
 				await Promise.all(inFlight)
-				copy.end()
-				await once(copy, 'finish', { signal: stop.signal })
-				if (copyError) throw copyError
-				if (stop.signal.aborted) throw stop.signal.reason
 				clearInterval(ticker)
 				await lastReport
 				if (stop.signal.aborted) throw stop.signal.reason
@@ -180,13 +189,16 @@ export async function runImport(
 						rowsTotalEstimate: progress.rowsRead,
 					})
 					.where(eq(imports.id, importId))
+				await chunks.finish()
 			} catch (error) {
-				// End the COPY (CopyFail) so the transaction can roll back and the real error surfaces.
-				if (!copy.destroyed) copy.destroy(error instanceof Error ? error : new Error(String(error)))
+				// Stops the chunk being staged or merged, and waits for it: the transaction can only
+				// roll back once its connection is free again.
+				if (!stop.signal.aborted) stop.abort(error)
+				await chunks.settled()
 				throw error
 			}
 			parsedAt = performance.now()
-			return mergeStaging(tx, importId, options)
+			return completeImport(tx, importId, merged)
 		})
 		return {
 			importId,
@@ -235,14 +247,97 @@ function resolveColumns(options: ImportOptions, headers: string[]): ColumnMappin
 type Tx = TransactionSql<Record<string, unknown>>
 
 /**
- * The commit step, inside the import's transaction: applies the file to existing contacts (only
- * rows that really change count as updated), inserts the new ones, records every accepted contact
- * as this import's (an audience choice), and stores every rejected row.
- * Staged accepted rows have unique phones (duplicates were refused while reading).
+ * Rows staged and merged per step. The file is applied a chunk at a time, inside the import's one
+ * transaction, so PostgreSQL merges one chunk while the next is read and validated: the two run on
+ * different cores instead of one after the other.
  */
-async function mergeStaging(tx: Tx, importId: string, options: ImportOptions) {
+const CHUNK_ROWS = 65_536
+
+/**
+ * Collects the COPY text of formatted batches and, once a chunk is full, COPYs it into the (emptied)
+ * staging table and runs `merge` on it. At most one chunk is in PostgreSQL while the next one
+ * fills; `add` waits when both are taken, which holds the parser back.
+ */
+function createChunkPipeline(
+	tx: Tx,
+	chunkRows: number,
+	signal: AbortSignal,
+	merge: (accepted: number) => Promise<void>,
+) {
+	let parts: Buffer[] = []
+	let rows = 0
+	let accepted = 0
+	let previous: Promise<void> = Promise.resolve()
+
+	const stageAndMerge = async (text: Buffer[], chunkAccepted: number) => {
+		signal.throwIfAborted()
+		await tx`truncate import_staging`
+		const copy = await tx
+			.unsafe(`copy import_staging (${STAGING_COLUMNS.join(', ')}) from stdin`)
+			.writable()
+		try {
+			signal.throwIfAborted()
+			for (const part of text) {
+				if (!copy.write(part)) await once(copy, 'drain', { signal })
+			}
+			copy.end()
+			await once(copy, 'finish', { signal })
+		} catch (error) {
+			// Ends the COPY (CopyFail) so the transaction can roll back and the real error surfaces.
+			if (!copy.destroyed) copy.destroy(error instanceof Error ? error : new Error(String(error)))
+			throw error
+		}
+		signal.throwIfAborted()
+		await merge(chunkAccepted)
+	}
+
+	const flush = async () => {
+		const text = parts
+		const chunkAccepted = accepted
+		parts = []
+		rows = 0
+		accepted = 0
+		await previous
+		previous = stageAndMerge(text, chunkAccepted)
+		// Seen by the next add or by finish; meanwhile the parser keeps reading.
+		previous.catch(() => {})
+	}
+
+	return {
+		async add(text: string, rowCount: number, acceptedCount: number) {
+			// As bytes: the string is a rope of slices that would keep the parser's input alive.
+			parts.push(Buffer.from(text))
+			rows += rowCount
+			accepted += acceptedCount
+			if (rows >= chunkRows) await flush()
+		},
+		async finish() {
+			if (rows > 0) await flush()
+			await previous
+		},
+		/** Resolves once no chunk is using the connection, whatever the outcome. */
+		settled: () => previous.catch(() => {}),
+	}
+}
+
+/**
+ * Applies the staged chunk: links every accepted row's existing contact to this import (an audience
+ * choice), updates those contacts (only rows that really change count as updated), inserts the new
+ * ones and links them, and stores the rejected rows. Staged accepted rows have unique phones
+ * (duplicates were refused while reading), across chunks too.
+ */
+async function mergeChunk(tx: Tx, importId: string, options: ImportOptions) {
 	const update = options.updateExisting
 	const tags = options.tags
+	// Before the insert, so it only finds contacts that existed. No ON CONFLICT: phones are unique
+	// in the file and this transaction writes the import's links alone, so a pair cannot exist yet.
+	await tx`
+		insert into import_contacts (import_id, contact_id)
+		select ${importId}, c.id
+		from import_staging s join contacts c on c.phone_e164 = s.phone
+		where s.code is null
+		order by c.id
+	`
 	const updated = await tx`
 		update contacts c set
 			name = case when ${update} and s.name is not null then s.name else c.name end,
@@ -262,38 +357,39 @@ async function mergeStaging(tx: Tx, importId: string, options: ImportOptions) {
 			or not c.tags @> ${tags}::text[]
 			or (s.opt_out and c.opted_out_at is null))
 	`
+	// ON CONFLICT rather than NOT EXISTS: an anti-join against contacts, planned while the table
+	// looked empty, rescanned the table it was filling for every row (minutes on a million rows).
 	const inserted = await tx`
-		insert into contacts (phone_e164, name, email, attributes, tags, opted_out_at, opt_out_source)
-		select s.phone, s.name, s.email, s.attributes, ${tags}::text[],
-			case when s.opt_out then now() end,
-			case when s.opt_out then 'import'::opt_out_source end
-		from import_staging s
-		where s.code is null and not exists (select 1 from contacts c where c.phone_e164 = s.phone)
-		on conflict (phone_e164) do nothing
-	`
-	// After the insert, so every accepted row (new, updated or unchanged) finds its contact. In
-	// contact order both indexes fill sequentially: about a quarter faster on a million rows. No
-	// ON CONFLICT: phones are unique in the staging table and the import commits in this one
-	// transaction, so a pair cannot already exist, and the check cost a third of the statement.
-	await tx`
-		insert into import_contacts (import_id, contact_id)
-		select ${importId}, c.id
-		from import_staging s join contacts c on c.phone_e164 = s.phone
-		where s.code is null
-		order by c.id
+		with added as (
+			insert into contacts (phone_e164, name, email, attributes, tags, opted_out_at, opt_out_source)
+			select s.phone, s.name, s.email, s.attributes, ${tags}::text[],
+				case when s.opt_out then now() end,
+				case when s.opt_out then 'import'::opt_out_source end
+			from import_staging s
+			where s.code is null
+			on conflict (phone_e164) do nothing
+			returning id
+		)
+		insert into import_contacts (import_id, contact_id) select ${importId}, id from added
 	`
 	const rejected = await tx`
 		insert into import_row_errors (import_id, line, raw_value, code, reason)
 		select ${importId}, line, raw, code, reason from import_staging where code is not null
 	`
-	const [{ accepted }] = await tx<Array<{ accepted: number }>>`
-		select count(*)::int as accepted from import_staging where code is null
-	`
+	return { inserted: inserted.count, updated: updated.count, rejected: rejected.count }
+}
+
+/** The last step inside the transaction: the final counts, and search indexing for what changed. */
+async function completeImport(
+	tx: Tx,
+	importId: string,
+	merged: { inserted: number; updated: number; accepted: number; rejected: number },
+) {
 	const totals = {
-		inserted: inserted.count,
-		updated: updated.count,
-		unchanged: accepted - inserted.count - updated.count,
-		rejected: rejected.count,
+		inserted: merged.inserted,
+		updated: merged.updated,
+		unchanged: merged.accepted - merged.inserted - merged.updated,
+		rejected: merged.rejected,
 	}
 	await tx`
 		update imports set status = 'completed', inserted = ${totals.inserted}, updated = ${totals.updated},

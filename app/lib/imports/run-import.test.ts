@@ -301,6 +301,19 @@ describe('existing contacts', () => {
 		expect(recorded.map((row) => row.phone)).toEqual(['+51912345678', '+51987654321'])
 	})
 
+	test('deleting a contact or an import deletes its links, as the dropped cascades did', async () => {
+		const { importId } = await importFixture('utf8-bom-crlf.csv')
+		const links = () =>
+			sql<
+				Array<{ count: number }>
+			>`select count(*)::int as count from import_contacts where import_id = ${importId}::uuid`
+		expect((await links())[0].count).toBe(2)
+		await sql`delete from contacts where phone_e164 = '+51987654321'`
+		expect((await links())[0].count).toBe(1)
+		await sql`delete from imports where id = ${importId}::uuid`
+		expect((await links())[0].count).toBe(0)
+	})
+
 	test('importing the same file again changes nothing: every row is unchanged', async () => {
 		const first = await importFixture('duplicates.csv', { tags: ['fair'] })
 		expect(first.summary).toMatchObject({ inserted: 4, updated: 0, unchanged: 0 })
@@ -344,6 +357,33 @@ describe('existing contacts', () => {
 			attributes: { ciudad: 'Lima', district: 'Lima' },
 		})
 		expect(accepted(changed.summary)).toBe(2)
+	})
+})
+
+describe('chunks', () => {
+	const state = () => sql`
+		select c.phone_e164, c.name, c.tags, c.opted_out_at is not null as opted_out,
+			exists (select 1 from import_contacts ic where ic.contact_id = c.id) as linked
+		from contacts c order by c.phone_e164`
+
+	test('a file merged one row at a time ends exactly as when merged in one piece', async () => {
+		const existing = () =>
+			sql`insert into contacts (phone_e164, name, tags) values ('+51987000102', 'Known', '{fair}'), ('+447911123456', 'Known UK', '{}')`
+		await existing()
+		const whole = await importFixture('duplicates.csv', { tags: ['fair'] })
+		const wholeState = await state()
+		await sql`truncate contacts cascade`
+		await existing()
+		const chunked = await importFixture('duplicates.csv', { tags: ['fair'] }, { chunkRows: 1 })
+		expect(whole.summary).toMatchObject({ inserted: 2, updated: 1, unchanged: 1, rejected: 5 })
+		expect({ ...chunked.summary, importId: undefined, timings: undefined }).toEqual({
+			...whole.summary,
+			importId: undefined,
+			timings: undefined,
+		})
+		expect(chunked.errors).toEqual(whole.errors)
+		expect(chunked.errors.map((e) => e.reason)).toContain('Duplicate of line 2 in this file')
+		expect(await state()).toEqual(wholeState)
 	})
 })
 

@@ -9,13 +9,17 @@ import { runImport } from './run-import.server'
 export const FIXTURES = path.resolve(import.meta.dirname, '../../../tests/fixtures/csv')
 
 /** Imports a fixture in place and returns the summary and the rejected rows in line order. */
-export async function importFixture(name: string, options: Partial<ImportOptionsInput> = {}) {
+export async function importFixture(
+	name: string,
+	options: Partial<ImportOptionsInput> = {},
+	{ chunkRows }: { chunkRows?: number } = {},
+) {
 	const row = await createImport({
 		fileName: name,
 		existingPath: path.join(FIXTURES, name),
 		options: { defaultCountry: 'PE', ...options },
 	})
-	const summary = await runImport(row.id, { phoneThreads: 0 })
+	const summary = await runImport(row.id, { phoneThreads: 0, chunkRows })
 	const errors = await db
 		.select({
 			line: importRowErrors.line,
