@@ -37,7 +37,12 @@ export type IngestConfig = {
 }
 
 /** One row of webhook_events, ready to insert. `payload` is JSON text. */
-export type StoredEvent = { source: WebhookSource; dedupeKey: string; eventType: string; payload: string }
+export type StoredEvent = {
+	source: WebhookSource
+	dedupeKey: string
+	eventType: string
+	payload: string
+}
 
 const OK: IngestResult = { status: 200, body: '{"ok":true}', contentType: 'application/json' }
 const UNAUTHORIZED: IngestResult = { status: 401, body: 'Invalid signature.' }
@@ -56,9 +61,20 @@ function badRequest(message: string): IngestResult {
 	return { status: 400, body: message }
 }
 
-// jsonb refuses the NUL escape; one such message must not fail the events written with it.
+// jsonb refuses the NUL escape and a surrogate escape that is not half of a pair ("\ud800"
+// alone, which JSON.stringify writes for a lone surrogate); one such message must not fail the
+// events written with it, so both become U+FFFD.
+const SURROGATE_ESCAPE = /\\u(d[89ab][0-9a-f]{2})(\\ud[c-f][0-9a-f]{2})?|\\ud[c-f][0-9a-f]{2}/gi
+const MAYBE_SURROGATE = /\\u[dD][89a-fA-F]/
+
 function storable(json: string) {
-	return json.includes('\\u0000') ? json.replaceAll('\\u0000', '\\ufffd') : json
+	let text = json.includes('\\u0000') ? json.replaceAll('\\u0000', '\\ufffd') : json
+	if (MAYBE_SURROGATE.test(text)) {
+		text = text.replace(SURROGATE_ESCAPE, (match, high?: string, low?: string) =>
+			high && low ? match : '\\ufffd',
+		)
+	}
+	return text
 }
 
 function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
@@ -99,12 +115,20 @@ export function kapsoEvents(body: Buffer, headers: Headers): StoredEvent[] | str
 	if (!eventType) return 'X-Webhook-Event is missing.'
 	if (eventType.startsWith('whatsapp.message.')) {
 		for (const item of items) {
-			if (!kapsoMessageEventSchema.safeParse(item).success) return 'A message event needs message.id.'
+			if (!kapsoMessageEventSchema.safeParse(item).success)
+				return 'A message event needs message.id.'
 		}
 	}
 	const key = header(headers, 'x-idempotency-key')?.trim() || `sha256:${sha256(body)}`
 	if (!batched) {
-		return [{ source: 'kapso', dedupeKey: `kapso:${key}`, eventType, payload: storable(body.toString('utf8')) }]
+		return [
+			{
+				source: 'kapso',
+				dedupeKey: `kapso:${key}`,
+				eventType,
+				payload: storable(body.toString('utf8')),
+			},
+		]
 	}
 	return items.map((item, index) => ({
 		source: 'kapso' as const,
@@ -161,7 +185,9 @@ export function metaEvents(body: Buffer): StoredEvent[] | string {
 							source: 'meta',
 							dedupeKey: `meta:status:${status.id}:${status.status}:${status.timestamp}`,
 							eventType: `status.${status.status}`,
-							payload: storable(JSON.stringify({ ...base, value: { ...rest, statuses: [status] } })),
+							payload: storable(
+								JSON.stringify({ ...base, value: { ...rest, statuses: [status] } }),
+							),
 						})
 					}
 				}
@@ -173,7 +199,9 @@ export function metaEvents(body: Buffer): StoredEvent[] | string {
 							source: 'meta',
 							dedupeKey: `meta:message:${message.id}`,
 							eventType: `message.${typeof message.type === 'string' ? message.type : 'unknown'}`,
-							payload: storable(JSON.stringify({ ...base, value: { ...rest, messages: [message] } })),
+							payload: storable(
+								JSON.stringify({ ...base, value: { ...rest, messages: [message] } }),
+							),
 						})
 					}
 				}
@@ -193,6 +221,12 @@ export function metaEvents(body: Buffer): StoredEvent[] | string {
 
 type Waiter = { events: StoredEvent[]; resolve: () => void; reject: (error: unknown) => void }
 
+/** PostgreSQL refused a value (SQLSTATE class 22, data exception): sending it again will not help. */
+function isUnstorable(error: unknown) {
+	const code = (error as { code?: unknown } | null)?.code
+	return typeof code === 'string' && code.startsWith('22')
+}
+
 /**
  * Writes events in groups: one statement inserts every waiting event (duplicates skipped by
  * the unique dedupe key) and, when something new was stored and no processing job is waiting,
@@ -200,7 +234,10 @@ type Waiter = { events: StoredEvent[]; resolve: () => void; reject: (error: unkn
  * without a job to pick it up; a job that started just before the commit is followed by another
  * (see the processing task).
  */
-export function createEventWriter(sql: postgres.Sql, options: { maxBatchEvents?: number; maxInFlight?: number } = {}) {
+export function createEventWriter(
+	sql: postgres.Sql,
+	options: { maxBatchEvents?: number; maxInFlight?: number } = {},
+) {
 	const maxBatch = options.maxBatchEvents ?? 2000
 	const maxInFlight = options.maxInFlight ?? 4
 	const waiting: Waiter[] = []
@@ -210,7 +247,10 @@ export function createEventWriter(sql: postgres.Sql, options: { maxBatchEvents?:
 		while (inFlight < maxInFlight && waiting.length > 0) {
 			const group: Waiter[] = []
 			let count = 0
-			while (waiting.length > 0 && (group.length === 0 || count + waiting[0].events.length <= maxBatch)) {
+			while (
+				waiting.length > 0 &&
+				(group.length === 0 || count + waiting[0].events.length <= maxBatch)
+			) {
 				const next = waiting.shift()!
 				group.push(next)
 				count += next.events.length
@@ -223,46 +263,54 @@ export function createEventWriter(sql: postgres.Sql, options: { maxBatchEvents?:
 		}
 	}
 
-	async function flush(group: Waiter[]) {
+	async function insert(events: StoredEvent[]) {
 		const sources: string[] = []
 		const keys: string[] = []
 		const types: string[] = []
 		const payloads: string[] = []
-		for (const { events } of group) {
-			for (const event of events) {
-				sources.push(event.source)
-				keys.push(event.dedupeKey)
-				types.push(event.eventType)
-				payloads.push(event.payload)
-			}
+		for (const event of events) {
+			sources.push(event.source)
+			keys.push(event.dedupeKey)
+			types.push(event.eventType)
+			payloads.push(event.payload)
 		}
+		await sql`
+			with stored as (
+				insert into webhook_events (source, dedupe_key, event_type, payload)
+				select s::webhook_source, k, t, p::jsonb
+				from unnest(${sources}::text[], ${keys}::text[], ${types}::text[], ${payloads}::text[]) as v(s, k, t, p)
+				on conflict (dedupe_key) do nothing
+				returning 1
+			)
+			select graphile_worker.add_job(
+				identifier => ${PROCESS_JOB}::text,
+				payload => '{}'::json,
+				queue_name => ${PROCESS_QUEUE}::text,
+				job_key => ${PROCESS_JOB}::text,
+				job_key_mode => 'preserve_run_at',
+				max_attempts => 25
+			)
+			where exists (select 1 from stored)
+				-- A job that is waiting will see these rows: leave it alone instead of queueing on its row lock.
+				and not exists (
+					select 1 from graphile_worker.jobs
+					where key = ${PROCESS_JOB} and locked_at is null and task_identifier = ${PROCESS_JOB}
+				)
+		`
+	}
+
+	async function flush(group: Waiter[]) {
 		try {
-			await sql`
-				with stored as (
-					insert into webhook_events (source, dedupe_key, event_type, payload)
-					select s::webhook_source, k, t, p::jsonb
-					from unnest(${sources}::text[], ${keys}::text[], ${types}::text[], ${payloads}::text[]) as v(s, k, t, p)
-					on conflict (dedupe_key) do nothing
-					returning 1
-				)
-				select graphile_worker.add_job(
-					identifier => ${PROCESS_JOB}::text,
-					payload => '{}'::json,
-					queue_name => ${PROCESS_QUEUE}::text,
-					job_key => ${PROCESS_JOB}::text,
-					job_key_mode => 'preserve_run_at',
-					max_attempts => 25
-				)
-				where exists (select 1 from stored)
-					-- A job that is waiting will see these rows: leave it alone instead of queueing on its row lock.
-					and not exists (
-						select 1 from graphile_worker.jobs
-						where key = ${PROCESS_JOB} and locked_at is null and task_identifier = ${PROCESS_JOB}
-					)
-			`
+			await insert(group.flatMap((waiter) => waiter.events))
 			for (const waiter of group) waiter.resolve()
 		} catch (error) {
-			for (const waiter of group) waiter.reject(error)
+			if (group.length === 1 || !isUnstorable(error)) {
+				for (const waiter of group) waiter.reject(error)
+				return
+			}
+			// One request's value that jsonb refuses (a number too large for it) must not fail the
+			// requests written with it: each is written again on its own, and only that one fails.
+			for (const waiter of group) await insert(waiter.events).then(waiter.resolve, waiter.reject)
 		}
 	}
 
@@ -303,6 +351,7 @@ export function createWebhookIngest(writer: EventWriter, config: IngestConfig = 
 			await writer.write(events)
 			return OK
 		} catch (error) {
+			if (isUnstorable(error)) return badRequest('The event holds a value that cannot be stored.')
 			console.error('webhook store failed:', error instanceof Error ? error.message : error)
 			return UNAVAILABLE
 		}
@@ -349,7 +398,10 @@ export type WebhookIngest = ReturnType<typeof createWebhookIngest>
 class TooLarge extends Error {}
 
 /** Reads a request body into one Buffer, refusing more than `limit` bytes. */
-export async function readRawBody(req: IncomingMessage, limit = WEBHOOK_BODY_LIMIT): Promise<Buffer> {
+export async function readRawBody(
+	req: IncomingMessage,
+	limit = WEBHOOK_BODY_LIMIT,
+): Promise<Buffer> {
 	const declared = Number(req.headers['content-length'])
 	if (Number.isFinite(declared) && declared > limit) throw new TooLarge()
 	const chunks: Buffer[] = []
@@ -393,7 +445,11 @@ export async function serveWebhook(
 }
 
 /** Answers Meta's GET verification request. */
-export function serveMetaVerification(req: IncomingMessage, res: ServerResponse, ingest: WebhookIngest) {
+export function serveMetaVerification(
+	req: IncomingMessage,
+	res: ServerResponse,
+	ingest: WebhookIngest,
+) {
 	const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : ''
 	send(res, ingest.metaVerification(new URLSearchParams(query)))
 }
