@@ -265,7 +265,9 @@ export async function dispatchSlice(
 
 	try {
 		while (!stopReason) {
-			if (Date.now() >= deadline) {
+			// The slice ends once the slots it booked are used: a booked slot left unfired is lost to
+			// every dispatcher on the number (the bucket never hands out past instants again).
+			if (Date.now() >= deadline && !prepared) {
 				stopWith('slice')
 				break
 			}
@@ -301,7 +303,12 @@ export async function dispatchSlice(
 			for (let i = 0; i < rows.length; i++) {
 				const slotAt = grant.firstSlotAt + i * grant.intervalMs
 				// Book the next batch while this one still runs, so its slots follow on without a gap.
-				if (!prepared && !stopReason && lastSlotAt - clock() < params.horizonMs / 2)
+				if (
+					!prepared &&
+					!stopReason &&
+					Date.now() < deadline &&
+					lastSlotAt - clock() < params.horizonMs / 2
+				)
 					prepared = prepare()
 				let now = clock()
 				if (slotAt - now > 1) {

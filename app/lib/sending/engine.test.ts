@@ -138,6 +138,22 @@ describe('a broadcast end to end, through graphile-worker and the sandbox', () =
 	}, 60_000)
 })
 
+describe('slice handover', () => {
+	test('a slice ends only after firing the slots it booked, so none is lost to the next', async () => {
+		const { broadcast, sender } = await sendingBroadcast(400, 100)
+		const result = await dispatchSlice(broadcast.id, { sliceMs: 1000 })
+		expect(result.next).toBe('continue')
+		// The bucket's next free slot follows the last fired one: nothing booked was left unused.
+		const [bucket] = await sql<Array<{ ahead_ms: number }>>`
+			select (extract(epoch from refilled_at - clock_timestamp()) * 1000)::float8 as ahead_ms
+			from sender_rate_buckets where sender_id = ${sender.id}::uuid`
+		expect(bucket.ahead_ms).toBeLessThan(15)
+		const sentRows = await recipientCounts(broadcast.id)
+		expect(ledgerFor(sender.phoneNumberId).length).toBe(sentRows.sent)
+		expect(sentRows.sent + (sentRows.queued ?? 0)).toBe(400)
+	})
+})
+
 describe('each error class moves the row to the right state', () => {
 	test('retryable (429 with Retry-After) → retry_wait no sooner than suggested', async () => {
 		const { broadcast } = await sendingBroadcast(5)
