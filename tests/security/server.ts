@@ -10,12 +10,13 @@ import type { Role } from '#db/schema/index'
 /**
  * The real web server (app/cli/web.ts) on the production build, configured the way an operator
  * behind a TLS-terminating proxy would: TRUST_PROXY=true, so X-Forwarded-For names the client
- * and X-Forwarded-Proto the scheme. Call before anything reads the environment.
+ * and X-Forwarded-Proto the scheme (unless `extraEnv` says TRUST_PROXY=false). Call before anything
+ * reads the environment.
  */
 export async function startSecurityServer(extraEnv: Record<string, string> = {}) {
 	const buildEntry = path.resolve(__dirname, '../../build/server/index.js')
 	if (!fs.existsSync(buildEntry)) throw new Error('No production build: run `npm run build` first')
-	process.env.TRUST_PROXY = 'true'
+	process.env.TRUST_PROXY = extraEnv.TRUST_PROXY ?? 'true'
 	process.env.PREGON_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'pregon-security-'))
 	Object.assign(process.env, extraEnv)
 	const { createWebApp } = await import('#app/cli/web')
