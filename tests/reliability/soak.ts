@@ -150,6 +150,7 @@ async function statusMismatches(sandbox: SandboxProcess, broadcast: Broadcast) {
 export async function soak(options: SoakOptions) {
 	const { size, rate, log } = options
 	const failures: string[] = []
+	const setupStartedAt = Date.now()
 	const secret = randomBytes(16).toString('hex')
 	const webPort = await freePort()
 	const sandbox = await startSandboxProcess({
@@ -173,12 +174,18 @@ export async function soak(options: SoakOptions) {
 	let stopping = false
 	let died = false
 	let sampling = true
+	// Every Kapso call of the app (sends, and the cron jobs' health checks and imports) goes to it.
+	const sandboxPort = new URL(sandbox.url).port
 	try {
-		const web = await startWebProcess({ PORT: String(webPort), KAPSO_WEBHOOK_SECRET: secret })
+		const web = await startWebProcess({
+			PORT: String(webPort),
+			KAPSO_WEBHOOK_SECRET: secret,
+			SANDBOX_PORT: sandboxPort,
+		})
 		processes.web = web
 		const worker = await startWorkerProcess(
 			sandbox.url,
-			{ RELIABILITY_JOB_DELAYS: '1', KAPSO_WEBHOOK_SECRET: secret },
+			{ RELIABILITY_JOB_DELAYS: '1', KAPSO_WEBHOOK_SECRET: secret, SANDBOX_PORT: sandboxPort },
 			(line) => {
 				for (const [task, ms] of (line.jobStarts as Array<[string, number]> | undefined) ?? []) {
 					jobStarts.push(ms)
@@ -200,6 +207,9 @@ export async function soak(options: SoakOptions) {
 			})
 		}
 
+		log(
+			`sandbox, web server and worker up in ${((Date.now() - setupStartedAt) / 1000).toFixed(1)} s`,
+		)
 		const startedAt = Date.now()
 		const deadline = startedAt + options.minutes * 60_000
 		const rss: Record<ProcessName, Point[]> = { worker: [], web: [], sandbox: [] }
