@@ -48,7 +48,10 @@ export function normalisePhone(raw: string, country: CountryCode): PhoneResult {
 		if (fixed) phone = parsePhoneNumberFromString(`+55${fixed}`) ?? phone
 	}
 	if (!phone) return { ok: false, code: 'invalid_phone', message: 'Invalid phone number' }
-	if (!phone.isValid()) {
+	// The type first: with the max metadata a number is valid exactly when it has one, and
+	// isValid() would work the type out a second time (a tenth of an import's phone time).
+	const type = phone.getType()
+	if (type === undefined && !phone.isValid()) {
 		const digits = phone.nationalNumber.length
 		const detail =
 			digits < 6
@@ -58,7 +61,6 @@ export function normalisePhone(raw: string, country: CountryCode): PhoneResult {
 					: `not a valid number for +${phone.countryCallingCode}`
 		return { ok: false, code: 'invalid_phone', message: `Invalid phone number: ${detail}` }
 	}
-	const type = phone.getType()
 	if (type && !MESSAGEABLE_TYPES.has(type)) {
 		return {
 			ok: false,

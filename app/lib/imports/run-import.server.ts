@@ -131,7 +131,7 @@ export async function runImport(
 			await tx.unsafe(`set local work_mem = '64MB'`)
 			const merged = { inserted: 0, updated: 0, accepted: 0, rejected: 0 }
 			const chunks = createChunkPipeline(tx, chunkRows, stop.signal, async (accepted) => {
-				const counts = await mergeChunk(tx, importId, options)
+				const counts = await mergeChunk(tx, importId, options, accepted)
 				merged.inserted += counts.inserted
 				merged.updated += counts.updated
 				merged.rejected += counts.rejected
@@ -321,62 +321,66 @@ function createChunkPipeline(
 }
 
 /**
- * Applies the staged chunk: links every accepted row's existing contact to this import (an audience
- * choice), updates those contacts (only rows that really change count as updated), inserts the new
- * ones and links them, and stores the rejected rows. Staged accepted rows have unique phones
- * (duplicates were refused while reading), across chunks too.
+ * Applies the staged chunk in one upsert: new contacts are inserted, existing ones updated where
+ * the file really changes them (only those count as updated), and both are linked to this import
+ * (an audience choice). Existing contacts the file leaves unchanged are linked by a second
+ * statement, needed only when the chunk has some. Rejected rows are stored. Staged accepted rows
+ * have unique phones (duplicates were refused while reading), across chunks too.
  */
-async function mergeChunk(tx: Tx, importId: string, options: ImportOptions) {
+async function mergeChunk(tx: Tx, importId: string, options: ImportOptions, accepted: number) {
 	const update = options.updateExisting
 	const tags = options.tags
-	// Before the insert, so it only finds contacts that existed. No ON CONFLICT: phones are unique
-	// in the file and this transaction writes the import's links alone, so a pair cannot exist yet.
-	await tx`
-		insert into import_contacts (import_id, contact_id)
-		select ${importId}, c.id
-		from import_staging s join contacts c on c.phone_e164 = s.phone
-		where s.code is null
-		order by c.id
-	`
-	const updated = await tx`
-		update contacts c set
-			name = case when ${update} and s.name is not null then s.name else c.name end,
-			email = case when ${update} and s.email is not null then s.email else c.email end,
-			attributes = case when ${update} then c.attributes || s.attributes else c.attributes end,
-			tags = c.tags || array(select t from unnest(${tags}::text[]) t where t <> all(c.tags)),
-			opted_out_at = case when s.opt_out and c.opted_out_at is null then now() else c.opted_out_at end,
-			opt_out_source = case when s.opt_out and c.opted_out_at is null then 'import' else c.opt_out_source end,
-			search_text = case when ${update} then null else c.search_text end,
-			updated_at = now()
-		from import_staging s
-		where s.code is null and c.phone_e164 = s.phone and (
-			(${update} and (
-				(s.name is not null and s.name is distinct from c.name)
-				or (s.email is not null and s.email is distinct from c.email)
-				or not c.attributes @> s.attributes))
-			or not c.tags @> ${tags}::text[]
-			or (s.opt_out and c.opted_out_at is null))
-	`
-	// ON CONFLICT rather than NOT EXISTS: an anti-join against contacts, planned while the table
-	// looked empty, rescanned the table it was filling for every row (minutes on a million rows).
-	const inserted = await tx`
-		with added as (
-			insert into contacts (phone_e164, name, email, attributes, tags, opted_out_at, opt_out_source)
+	// No anti-join against contacts: planned while the table looked empty it rescanned the table it
+	// was filling for every row (minutes on a million rows). A contact this import created has the
+	// transaction's timestamp as created_at; one it updated was created before the transaction.
+	const [{ inserted, updated }] = await tx<Array<{ inserted: number; updated: number }>>`
+		with upserted as (
+			insert into contacts as c (phone_e164, name, email, attributes, tags, opted_out_at, opt_out_source)
 			select s.phone, s.name, s.email, s.attributes, ${tags}::text[],
 				case when s.opt_out then now() end,
 				case when s.opt_out then 'import'::opt_out_source end
 			from import_staging s
 			where s.code is null
-			on conflict (phone_e164) do nothing
-			returning id
+			on conflict (phone_e164) do update set
+				name = case when ${update} and excluded.name is not null then excluded.name else c.name end,
+				email = case when ${update} and excluded.email is not null then excluded.email else c.email end,
+				attributes = case when ${update} then c.attributes || excluded.attributes else c.attributes end,
+				tags = c.tags || array(select t from unnest(excluded.tags) t where t <> all(c.tags)),
+				opted_out_at = coalesce(c.opted_out_at, excluded.opted_out_at),
+				opt_out_source = case when c.opted_out_at is null and excluded.opted_out_at is not null
+					then 'import' else c.opt_out_source end,
+				search_text = case when ${update} then null else c.search_text end,
+				updated_at = now()
+			where (${update} and (
+					(excluded.name is not null and excluded.name is distinct from c.name)
+					or (excluded.email is not null and excluded.email is distinct from c.email)
+					or not c.attributes @> excluded.attributes))
+				or not c.tags @> excluded.tags
+				or (excluded.opted_out_at is not null and c.opted_out_at is null)
+			returning c.id, c.created_at = now() as created
+		),
+		linked as (
+			insert into import_contacts (import_id, contact_id) select ${importId}, id from upserted
 		)
-		insert into import_contacts (import_id, contact_id) select ${importId}, id from added
+		select count(*) filter (where created)::int as inserted,
+			count(*) filter (where not created)::int as updated
+		from upserted
 	`
+	if (inserted + updated < accepted) {
+		await tx`
+			insert into import_contacts (import_id, contact_id)
+			select ${importId}, c.id
+			from import_staging s join contacts c on c.phone_e164 = s.phone
+			where s.code is null
+			order by c.id
+			on conflict do nothing
+		`
+	}
 	const rejected = await tx`
 		insert into import_row_errors (import_id, line, raw_value, code, reason)
 		select ${importId}, line, raw, code, reason from import_staging where code is not null
 	`
-	return { inserted: inserted.count, updated: updated.count, rejected: rejected.count }
+	return { inserted, updated, rejected: rejected.count }
 }
 
 /** The last step inside the transaction: the final counts, and search indexing for what changed. */

@@ -261,6 +261,27 @@ describe('phones', () => {
 		expect(byPhone.get('+51987000133')?.optOutSource).toBe('import')
 		expect(byPhone.get('+51987000134')?.optedOutAt).toBeNull()
 	})
+
+	test('the opt-out column opts existing contacts out too, and never back in', async () => {
+		await sql`
+			insert into contacts (phone_e164, name, opted_out_at, opt_out_source) values
+				('+51987000131', 'Was out', '2026-01-01', 'keyword'),
+				('+51987000132', 'Was in', null, null)`
+		const { summary } = await importFixture('opt-out-column.csv', {
+			columns: [
+				{ index: 0, header: 'phone', target: 'phone' },
+				{ index: 2, header: 'unsubscribed', target: 'opt_out' },
+			],
+		})
+		expect(summary).toMatchObject({ inserted: 2, updated: 1, unchanged: 1 })
+		const byPhone = await contactsByPhone()
+		expect(byPhone.get('+51987000131')).toMatchObject({
+			optOutSource: 'keyword',
+			optedOutAt: new Date('2026-01-01'),
+		})
+		expect(byPhone.get('+51987000132')).toMatchObject({ name: 'Was in', optOutSource: 'import' })
+		expect(byPhone.get('+51987000132')?.optedOutAt).toBeInstanceOf(Date)
+	})
 })
 
 describe('files that cannot be imported', () => {
