@@ -269,7 +269,7 @@ function createChunkPipeline(
 	let accepted = 0
 	let previous: Promise<void> = Promise.resolve()
 
-	const stageAndMerge = async (text: Buffer[], chunkAccepted: number) => {
+	const stageAndMerge = async (chunk: { text: Buffer[] }, chunkAccepted: number) => {
 		signal.throwIfAborted()
 		await tx`truncate import_staging`
 		const copy = await tx
@@ -277,9 +277,10 @@ function createChunkPipeline(
 			.writable()
 		try {
 			signal.throwIfAborted()
-			for (const part of text) {
-				if (!copy.write(part)) await once(copy, 'drain', { signal })
-			}
+			// Written at once, not drain by drain: the chunk is in memory anyway, and every wait for
+			// 'drain' lasted until the parser gave the event loop back, which kept PostgreSQL idle.
+			for (const part of chunk.text) copy.write(part)
+			chunk.text = []
 			copy.end()
 			await once(copy, 'finish', { signal })
 		} catch (error) {
@@ -298,7 +299,7 @@ function createChunkPipeline(
 		rows = 0
 		accepted = 0
 		await previous
-		previous = stageAndMerge(text, chunkAccepted)
+		previous = stageAndMerge({ text }, chunkAccepted)
 		// Seen by the next add or by finish; meanwhile the parser keeps reading.
 		previous.catch(() => {})
 	}
