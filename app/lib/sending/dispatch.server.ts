@@ -47,6 +47,8 @@ const FAILURE_MIN_SAMPLE = 100
 const DEFAULT_FAILURE_THRESHOLD = 0.2
 const STATUS_POLL_MS = 50
 const FLUSH_MS = 100
+/** Tries of the slice's last write before the job fails (its rows then wait for reconciliation). */
+const FINAL_FLUSH_ATTEMPTS = 8
 
 async function failureThreshold() {
 	const [row] = await sql<
@@ -171,16 +173,36 @@ export async function dispatchSlice(
 	let slowedAt = 0
 	let missedSlots = 0
 
+	// A failed write (a deadlock victim, a dropped connection) keeps its results for the next
+	// flush: the calls were made, and only their attempt can record them.
 	const flush = async () => {
 		if (pending.length === 0) return
 		const batch = pending
 		pending = []
-		await writeResults(batch)
+		try {
+			await writeResults(batch)
+		} catch (error) {
+			pending = batch.concat(pending)
+			throw error
+		}
+	}
+	const flushUntilWritten = async () => {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await flush()
+			} catch (error) {
+				if (attempt >= FINAL_FLUSH_ATTEMPTS) throw error
+				console.error(`writing send results failed (attempt ${attempt}), retrying`, error)
+				await sleep(Math.min(2000, 100 * 2 ** attempt))
+			}
+		}
 	}
 	const flusher = (async () => {
 		while (!stopReason || inFlight.size > 0 || pending.length > 0) {
 			await sleep(FLUSH_MS)
-			await flush()
+			await flush().catch((error: unknown) => {
+				console.error('writing send results failed, retrying at the next flush', error)
+			})
 			if (stopReason && inFlight.size === 0) break
 		}
 	})()
@@ -336,8 +358,8 @@ export async function dispatchSlice(
 		if (pending?.kind === 'slots') carried.push(...pending.rows)
 		await poller.catch(() => {})
 		await Promise.allSettled([...inFlight])
-		await flusher.catch(() => {})
-		await flush()
+		await flusher
+		await flushUntilWritten()
 		await releaseRows(broadcastId, carried)
 	}
 

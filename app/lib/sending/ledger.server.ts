@@ -119,7 +119,10 @@ export async function writeResults(results: Result[]): Promise<Set<number>> {
 	const titles: Array<string | null> = []
 	const nextAt: Array<string | null> = []
 	const at: string[] = []
-	for (const { row, outcome, at: when } of results) {
+	// Locked in id order, as every writer of a batch of ledger rows does (webhook statuses too):
+	// two writers that take overlapping rows in different orders deadlock.
+	const ordered = [...results].sort((a, b) => a.row.id - b.row.id)
+	for (const { row, outcome, at: when } of ordered) {
 		ids.push(row.id)
 		attemptIds.push(row.attemptId)
 		// A halted row goes back to the queue: the broadcast pauses and it is sent on resume.
@@ -136,7 +139,12 @@ export async function writeResults(results: Result[]): Promise<Set<number>> {
 		at.push(when.toISOString())
 	}
 	const written = await sql<Array<{ id: string; wamid: string | null }>>`
-		with written as (
+		with locked as (
+			select id from broadcast_recipients
+			where id = any(${sql.array(ids, INT8)}::bigint[])
+			order by id
+			for update
+		), written as (
 		update broadcast_recipients r
 		set state = v.state::recipient_state,
 			wamid = coalesce(v.wamid, r.wamid),
@@ -154,7 +162,8 @@ export async function writeResults(results: Result[]): Promise<Set<number>> {
 			${sql.array(codes, INT4)}::int[], ${sql.array(titles, TEXT)}::text[],
 			${sql.array(nextAt, TEXT)}::timestamptz[], ${sql.array(at, TEXT)}::timestamptz[]
 		) as v(id, attempt_id, state, wamid, wa_id, code, title, next_at, at)
-		where r.id = v.id and r.attempt_id = v.attempt_id and r.state in ('sending', 'unknown')
+		where r.id = v.id and r.id in (select id from locked)
+			and r.attempt_id = v.attempt_id and r.state in ('sending', 'unknown')
 		returning r.id, r.contact_id, v.state, v.code, v.at, case when v.state = 'sent' then v.wamid end as wamid
 		), opted_out as (
 			update contacts c

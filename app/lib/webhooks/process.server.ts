@@ -159,6 +159,17 @@ export async function applyStatusFacts(
 		const current = adopt.get(recipientId)
 		if (!current || wamid < current) adopt.set(recipientId, wamid)
 	}
+	// Every row this batch may change, locked first and in id order, as every writer of a batch
+	// of ledger rows does (the dispatcher's result writes too): overlapping rows taken in
+	// different orders deadlock.
+	if (matched.size > 0 || adopt.size > 0)
+		await executor.execute(sql`
+		select id from broadcast_recipients
+		where wamid in (select jsonb_array_elements_text(${JSON.stringify([...matched])}::jsonb))
+			or id in (select jsonb_array_elements_text(${JSON.stringify([...adopt.keys()])}::jsonb)::bigint)
+		order by id
+		for update
+	`)
 	if (adopt.size > 0) {
 		const adopted = await executor.execute<{ wamid: string }>(sql`
 			update broadcast_recipients r
@@ -190,8 +201,6 @@ export async function applyStatusFacts(
 				wa_id: f.waId,
 			}
 		})
-		// Rows in a fixed order, so concurrent batches cannot deadlock on each other.
-		.sort((a, b) => (a.wamid < b.wamid ? -1 : 1))
 	if (updates.length > 0) {
 		// Every expression reads `r` itself, never a value read earlier: a row changed meanwhile by
 		// the dispatcher is re-evaluated by PostgreSQL on its latest version.
