@@ -33,6 +33,7 @@ import { previewFile } from '#app/lib/imports/preview.server'
 import contactStyles from '#app/styles/contacts.css?url'
 import { ALL_ROLES, requireRole } from '#app/utils/auth.server'
 import { formatDateTime, formatNumber } from '#app/utils/format'
+import { maskPhone } from '#app/lib/contacts/mask'
 
 export const meta: MetaFunction = () => [{ title: 'Import · Pregón' }]
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: contactStyles }]
@@ -87,11 +88,29 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 			previewFile(row.filePath, chosen),
 			row.fileSha256 ? findPreviousImportOfFile(row.fileSha256, row.id) : undefined,
 		])
-		return { ...base, step: 'mapping' as const, preview, previous, countries: countryOptions() }
+		// Analysts read the file's first rows with the phone column masked, as everywhere else.
+		const shown =
+			canEdit || preview.phoneColumn < 0
+				? preview
+				: {
+						...preview,
+						rows: preview.rows.map((cells) =>
+							cells.map((cell, index) => (index === preview.phoneColumn ? maskPhone(cell) : cell)),
+						),
+					}
+		return {
+			...base,
+			step: 'mapping' as const,
+			preview: shown,
+			previous,
+			countries: countryOptions(),
+		}
 	}
 	const [progress, errors] = await Promise.all([
 		importProgress(row.id),
-		row.status === 'completed' ? listImportErrors(row.id, { limit: 200 }) : Promise.resolve([]),
+		row.status === 'completed'
+			? listImportErrors(row.id, { limit: 200, maskValues: !canEdit })
+			: Promise.resolve([]),
 	])
 	return {
 		...base,

@@ -5,12 +5,12 @@ import { ALL_ROLES, requireRole } from '#app/utils/auth.server'
 
 /** The rejected rows of an import as a CSV download (line, value, code, reason), streamed. */
 export async function loader({ request, params }: LoaderFunctionArgs) {
-	await requireRole(request, ALL_ROLES)
+	const user = await requireRole(request, ALL_ROLES)
 	const id = z.uuid().safeParse(params.importId)
 	if (!id.success) throw new Response('Not found', { status: 404 })
 	const row = await getImport(id.data)
 	if (!row) throw new Response('Not found', { status: 404 })
-	const lines = importErrorsCsv(row.id)
+	const lines = importErrorsCsv(row.id, { maskValues: user.role === 'analyst' })
 	const encoder = new TextEncoder()
 	const body = new ReadableStream<Uint8Array>({
 		async pull(controller) {

@@ -127,10 +127,7 @@ describe('CSV exports', () => {
 		expect(await download('/contacts/export', 'admin')).toContain(WORLD_PHONE)
 	})
 
-	// Known gap, left for the imports owner (app/lib/imports/imports.server.ts is theirs): the
-	// rejected rows' raw values reach analysts unmasked. When they are masked this starts failing;
-	// then make it a plain test.
-	test.fails("an analyst's import-error export masks raw phone values", async () => {
+	test("an analyst's import-error export masks raw phone values", async () => {
 		const csv = await download(`/imports/${importId}/errors`, 'analyst')
 		expect(csv).toContain('Duplicate')
 		expect(csv).not.toContain('987654329')

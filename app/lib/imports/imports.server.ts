@@ -6,6 +6,7 @@ import { enqueueJob } from '#app/lib/jobs/enqueue.server'
 import { neutraliseCell } from '#app/lib/csv/neutralise'
 import { ImportOptionsSchema, type ImportOptionsInput } from './options'
 import { describeFile, storeUpload, type StoredFile } from './store.server'
+import { maskPhone } from '#app/lib/contacts/mask'
 
 export type ImportRow = typeof imports.$inferSelect
 
@@ -154,11 +155,18 @@ export async function findPreviousImportOfFile(sha256: string, exceptId: string)
 	return row
 }
 
+/** Analysts see rejected values masked: a rejected cell is often a real phone number. */
+export type ErrorValueView = { maskValues?: boolean }
+
 export async function listImportErrors(
 	importId: string,
-	{ limit = 100, offset = 0 }: { limit?: number; offset?: number } = {},
+	{
+		limit = 100,
+		offset = 0,
+		maskValues = false,
+	}: { limit?: number; offset?: number } & ErrorValueView = {},
 ) {
-	return db
+	const rows = await db
 		.select({
 			line: importRowErrors.line,
 			value: importRowErrors.rawValue,
@@ -170,10 +178,14 @@ export async function listImportErrors(
 		.orderBy(importRowErrors.line)
 		.limit(limit)
 		.offset(offset)
+	return maskValues ? rows.map((row) => ({ ...row, value: maskPhone(row.value) })) : rows
 }
 
 /** The rejected rows as CSV lines (header first), read in pages so any number streams out. */
-export async function* importErrorsCsv(importId: string): AsyncGenerator<string> {
+export async function* importErrorsCsv(
+	importId: string,
+	{ maskValues = false }: ErrorValueView = {},
+): AsyncGenerator<string> {
 	yield 'line,value,code,reason\r\n'
 	let after = 0
 	for (;;) {
@@ -192,8 +204,14 @@ export async function* importErrorsCsv(importId: string): AsyncGenerator<string>
 		yield page
 			.map(
 				(e) =>
-					[String(e.line), e.value ?? '', e.code ?? '', e.reason].map(neutraliseCell).join(',') +
-					'\r\n',
+					[
+						String(e.line),
+						maskValues ? maskPhone(e.value) : (e.value ?? ''),
+						e.code ?? '',
+						e.reason,
+					]
+						.map(neutraliseCell)
+						.join(',') + '\r\n',
 			)
 			.join('')
 		after = page[page.length - 1].line
