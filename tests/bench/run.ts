@@ -124,6 +124,10 @@ const machine = {
 	mode: quick ? 'quick (reduced sizes)' : 'full',
 }
 
+// The causes of missed targets, written by hand, go out with every full run's figures.
+const gapsFile = path.join(root, 'docs/benchmark-gaps.md')
+const gaps = !quick && fs.existsSync(gapsFile) ? fs.readFileSync(gapsFile, 'utf8') : ''
+
 const rows = figures.map(
 	(f) =>
 		`| ${f.name} | ${formatValue(f.value)} ${f.unit} | ${f.target} | ${f.baseline === null ? '—' : formatValue(f.baseline)} | ${f.ratio === null ? '—' : f.ratio.toFixed(2)} | ${f.ok ? 'yes' : '**no**'} | ${f.note ?? ''} |`,
@@ -140,7 +144,7 @@ Written by \`npm run bench${quick ? ' -- --quick' : ''}\`; do not edit by hand.
 | figure | value | target | in-run baseline | ratio | met | note |
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
-${failures.length ? `\nNot measured:\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''}`
+${failures.length ? `\nNot measured:\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''}${gaps ? `\n${gaps}` : ''}`
 
 console.log(`\n${markdown}`)
 if (outDir) {
