@@ -3,6 +3,7 @@ import { GraphApiError, WhatsAppClient } from '@kapso/whatsapp-cloud-api'
 import { z } from 'zod'
 import { getEnv } from '#app/lib/env.server'
 import { classifyError, type TransportFailure } from './errors'
+import { createHttpFetch, RequestAborted, RequestTimedOut } from './http-fetch.server'
 import {
 	type ConversationInfo,
 	type GatewayError,
@@ -75,17 +76,16 @@ type CallContext = { signal: AbortSignal | undefined; fetched: boolean }
 const callContext = new AsyncLocalStorage<CallContext>()
 
 function createTimedFetch(timeoutMs: number): typeof fetch {
+	const send = createHttpFetch()
 	return async (input, init) => {
-		const timeout = AbortSignal.timeout(timeoutMs)
 		const context = callContext.getStore()
 		if (context) context.fetched = true
 		const caller = context?.signal
-		const signal = caller ? AbortSignal.any([caller, timeout]) : timeout
 		try {
-			return await fetch(input, { ...init, signal })
+			return await send(input, init, { timeoutMs, signal: caller })
 		} catch (error) {
-			if (caller?.aborted) throw new TransportError('aborted', error)
-			if (timeout.aborted) throw new TransportError('timeout', error)
+			if (error instanceof RequestAborted) throw new TransportError('aborted', error)
+			if (error instanceof RequestTimedOut) throw new TransportError('timeout', error)
 			const code = causeCode(error)
 			throw new TransportError(
 				code && NOT_SENT_CODES.has(code) ? 'connection_refused' : 'connection_lost',
