@@ -29,9 +29,16 @@ export async function startEmbeddedPostgres(options: {
 		password: PASSWORD,
 		persistent: options.persistent ?? true,
 		createPostgresUser: process.getuid?.() === 0,
+		// PostgreSQL's stock 128 MB of buffers and 1 GB of WAL between checkpoints make a
+		// million-row import or audience freeze checkpoint every few seconds; measured on a
+		// 1M-contact freeze, these settings took it from 18.5 s to 14 s (docs/benchmarks.md).
 		postgresFlags: [
 			'-c',
 			'max_connections=200',
+			'-c',
+			'shared_buffers=256MB',
+			'-c',
+			'max_wal_size=2GB',
 			...(options.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
 		],
 		onLog: () => {},

@@ -359,6 +359,12 @@ async function freezeInTx(tx: Executor, ready: ReadyBroadcast) {
 		mapping: ready.mapping,
 		components: ready.template.components,
 	})
+	// The shared ledger lock, taken before the statement's snapshot, keeps every contact the
+	// INSERT … SELECT reads from being deleted under it, so the reference trigger may skip its
+	// million-row contact check (migration 0016).
+	await tx.execute(q`
+		select pg_advisory_xact_lock_shared('broadcast_recipients'::regclass::oid::int, 0),
+			set_config('pregon.ledger_rows_from_locked_contacts', 'on', true)`)
 	// A ledger is frozen whole or not at all, so a broadcast that has rows is already frozen.
 	// Checking that once is cheaper than `on conflict do nothing`, which probes the unique
 	// index before every one of a million inserts.
@@ -369,6 +375,7 @@ async function freezeInTx(tx: Executor, ready: ReadyBroadcast) {
 		from (${rows}) a
 		where not exists (select 1 from broadcast_recipients r where r.broadcast_id = ${ready.broadcast.id}::uuid)
 	`)
+	await tx.execute(q`select set_config('pregon.ledger_rows_from_locked_contacts', 'off', true)`)
 	return result.count
 }
 

@@ -189,4 +189,39 @@ describe('freezeAudience', () => {
 		])
 		expect(await recipientCounts(broadcast.id)).toEqual({ queued: 9, skipped: 3 })
 	})
+
+	test('a contact deleted while the freeze waits for the ledger lock is not frozen', async () => {
+		const sender = await seedSender(80)
+		const template = await seedTemplate('APPROVED', 'promo_engine_d')
+		await seedContacts(5, 'racing')
+		const broadcast = await seedBroadcast({
+			senderId: sender.id,
+			templateId: template.id,
+			tag: 'racing',
+		})
+		const [victim] = await sql<Array<{ id: string }>>`
+			select id from contacts where 'racing' = any(tags) order by id limit 1`
+		let commit!: () => void
+		const committed = new Promise<void>((resolve) => (commit = resolve))
+		let deleted!: () => void
+		const deleteDone = new Promise<void>((resolve) => (deleted = resolve))
+		// The delete's trigger holds the ledger lock until it commits; the freeze must wait for it
+		// before it reads the audience, or it would freeze a contact that no longer exists.
+		const remove = sql.begin(async (tx) => {
+			await tx`delete from contacts where id = ${victim.id}`
+			deleted()
+			await committed
+		})
+		await deleteDone
+		const freeze = freezeAudience(broadcast.id)
+		await new Promise((resolve) => setTimeout(resolve, 200))
+		commit()
+		await remove
+		expect(await freeze).toBe(4)
+		const [{ dangling }] = await sql<Array<{ dangling: number }>>`
+			select count(*)::int as dangling from broadcast_recipients r
+			where r.broadcast_id = ${broadcast.id}::uuid
+				and not exists (select 1 from contacts c where c.id = r.contact_id)`
+		expect(dangling).toBe(0)
+	})
 })
