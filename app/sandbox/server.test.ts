@@ -338,6 +338,114 @@ describe('simulated people', () => {
 		)
 		expect(received.filter((r) => r.event === 'whatsapp.message.failed')).toHaveLength(0)
 	})
+
+	test('with replies.share 1 every delivered template gets a text answer from its recipient', async () => {
+		sandbox.updateSettings({
+			replies: { share: 1, optOutShare: 0, buttonShare: 0, texts: ['Gracias!', '¿Cuándo llega?'] },
+		})
+		const recipients = ['+5491122334401', '+5491122334402', '+5491122334403']
+		for (const to of recipients) expect((await sendPromo(to)).ok).toBe(true)
+		await settle()
+		const replies = received.filter((r) => r.event === 'whatsapp.message.received')
+		expect(replies.every((r) => r.signatureOk)).toBe(true)
+		expect(replies.map((r) => r.body.message?.from).sort()).toEqual(
+			recipients.map((to) => to.slice(1)),
+		)
+		for (const reply of replies) {
+			expect(reply.body.message).toMatchObject({ type: 'text', kapso: { direction: 'inbound' } })
+			expect(['Gracias!', '¿Cuándo llega?']).toContain(reply.body.message?.text?.body)
+			expect(reply.body.phone_number_id).toBe(PHONE)
+		}
+		expect(sandbox.stats().replies).toEqual({ text: 3, button: 0, optOut: 0 })
+	})
+
+	test('with replies.share 0 nobody answers, though every message is delivered and read', async () => {
+		sandbox.updateSettings({ replies: { share: 0, optOutShare: 0, buttonShare: 0 } })
+		const results = await Promise.all([sendPromo('+5491122334401'), sendPromo('+5491122334402')])
+		await settle()
+		for (const result of results) {
+			if (!result.ok) throw new Error('send failed')
+			expect(eventsFor(result.wamid).map((r) => r.event)).toContain('whatsapp.message.read')
+		}
+		expect(received.filter((r) => r.event === 'whatsapp.message.received')).toEqual([])
+		expect(sandbox.stats().replies).toEqual({ text: 0, button: 0, optOut: 0 })
+	})
+})
+
+describe('lookups', () => {
+	const WABA = '200000000000001'
+	const get = (path: string) =>
+		fetch(`${sandbox.url}/meta/whatsapp/v24.0/${path}`, { headers: { 'X-API-Key': 'sandbox' } })
+
+	test('a template read with a narrower `fields` returns only those fields (and the id)', async () => {
+		const list = await gateway.listTemplates({ wabaId: WABA, name: 'promo' })
+		if (!list.ok || !list.items[0]) throw new Error('promo not found')
+		const id = list.items[0].id
+
+		const one = (await (
+			await get(`${WABA}/message_templates/${id}?fields=name,status`)
+		).json()) as Record<string, unknown>
+		expect(one).toEqual({ id, name: 'promo', status: 'APPROVED' })
+
+		const listed = (await (
+			await get(
+				`${WABA}/message_templates?name=promo&fields=${encodeURIComponent('language, category')}`,
+			)
+		).json()) as { data: Array<Record<string, unknown>> }
+		expect(listed.data).toEqual([{ id, language: 'es', category: 'MARKETING' }])
+
+		const byId = (await (await get(`${id}?fields=components`)).json()) as Record<string, unknown>
+		expect(byId).toEqual({ id, components: promo.components })
+
+		// Without `fields`, everything.
+		const full = (await (await get(`${WABA}/message_templates/${id}`)).json()) as Record<
+			string,
+			unknown
+		>
+		expect(Object.keys(full)).toEqual(
+			expect.arrayContaining(['name', 'components', 'quality_score', 'rejected_reason']),
+		)
+	})
+
+	test('messages by recipient and time on the Meta path: only that recipient’s, only after `since`', async () => {
+		const pause = () => new Promise((resolve) => setTimeout(resolve, 15))
+		const ana = '+5491122334455'
+		const beto = '+5491122334466'
+		const before = await sendPromo(ana)
+		await pause()
+		const since = new Date()
+		await pause()
+		const after = await sendPromo(ana)
+		const other = await sendPromo(beto)
+		if (!before.ok || !after.ok || !other.ok) throw new Error('send failed')
+
+		const lookup = async (query: Record<string, string>, phone = PHONE) => {
+			const response = await get(`${phone}/messages?${new URLSearchParams(query)}`)
+			expect(response.status).toBe(200)
+			const body = (await response.json()) as {
+				data: Array<{ id: string; kapso: { phone_number: string; direction: string } }>
+			}
+			return body.data
+		}
+
+		const anaSince = await lookup({ phone_number: ana, since: since.toISOString() })
+		expect(anaSince.map((m) => m.id)).toEqual([after.wamid])
+		expect(anaSince[0].kapso).toMatchObject({ phone_number: ana, direction: 'outbound' })
+		// Newest first, and the earlier one is there when `since` does not exclude it.
+		expect((await lookup({ phone_number: ana })).map((m) => m.id)).toEqual([
+			after.wamid,
+			before.wamid,
+		])
+		expect(
+			(await lookup({ phone_number: ana, until: since.toISOString() })).map((m) => m.id),
+		).toEqual([before.wamid])
+		expect(
+			(await lookup({ phone_number: beto, since: since.toISOString() })).map((m) => m.id),
+		).toEqual([other.wamid])
+		expect(await lookup({ phone_number: '+5491199999999', since: since.toISOString() })).toEqual([])
+		// The same recipient seen from another sender has no history there.
+		expect(await lookup({ phone_number: ana }, '100000000000002')).toEqual([])
+	})
 })
 
 describe('control endpoints', () => {
