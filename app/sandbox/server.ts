@@ -115,6 +115,14 @@ export type LedgerEntry = {
 	errorCode: number | null
 }
 
+/** A mark-as-read call; `known` is false when the wamid is no inbound message the sandbox holds. */
+export type ReadReceipt = {
+	phoneNumberId: string
+	wamid: string
+	known: boolean
+	receivedAt: string
+}
+
 class HttpError extends Error {
 	constructor(
 		readonly status: number,
@@ -139,6 +147,8 @@ const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString
 const unix = (ms: number) => String(Math.floor(ms / 1000))
 const DAY = 24 * 60 * 60 * 1000
 const VERSION = /^v\d+(\.\d+)?$/
+/** Old receipts are dropped beyond this, so a long-running sandbox stays small. */
+const MAX_READ_RECEIPTS = 10_000
 
 const DEFAULT_TEMPLATES: NonNullable<SandboxSettingsInput['templates']> = [
 	{
@@ -311,6 +321,7 @@ export async function createSandboxServer(
 	let conversationsByWaId = new Map<string, Conversation[]>()
 	let messages = new Map<string, Message>()
 	let ledger: Message[] = []
+	let readReceipts: ReadReceipt[] = []
 	let templates = new Map<string, Template>()
 	let byCallback = new Map<string, number>()
 	let byPhoneTemplate = new Map<string, number>()
@@ -358,6 +369,7 @@ export async function createSandboxServer(
 		conversationsByWaId = new Map()
 		messages = new Map()
 		ledger = []
+		readReceipts = []
 		templates = new Map()
 		byCallback = new Map()
 		byPhoneTemplate = new Map()
@@ -1012,7 +1024,17 @@ export async function createSandboxServer(
 		const body = await readJson(req)
 		if (body.status === 'read' && typeof body.message_id === 'string') {
 			const read = messages.get(body.message_id)
-			if (read && read.direction === 'inbound') read.status = 'read'
+			const known = read?.direction === 'inbound'
+			if (known) read.status = 'read'
+			// Kept because the answer is success even for unknown wamids, so only this list shows
+			// whether the app sent the receipt and for which message.
+			if (readReceipts.length >= MAX_READ_RECEIPTS) readReceipts.shift()
+			readReceipts.push({
+				phoneNumberId: phone.id,
+				wamid: body.message_id,
+				known,
+				receivedAt: new Date().toISOString(),
+			})
 			return send(res, 200, { success: true })
 		}
 		if (body.messaging_product !== 'whatsapp')
@@ -1676,6 +1698,8 @@ export async function createSandboxServer(
 					data: filtered.slice(offset, offset + limit).map(ledgerEntry),
 				})
 			}
+			case 'GET read-receipts':
+				return send(res, 200, { data: readReceipts })
 			case 'GET stats':
 				return send(res, 200, {
 					...stats(),
@@ -1820,6 +1844,7 @@ export async function createSandboxServer(
 		reset,
 		stats,
 		ledger: () => ledger.map(ledgerEntry),
+		readReceipts: () => [...readReceipts],
 		idle,
 		setTemplateStatus,
 		simulateReply: inbound,

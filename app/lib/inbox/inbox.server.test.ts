@@ -185,6 +185,34 @@ describe('storing and threading', () => {
 		expect(inboundStatuses).toEqual(['read', 'read'])
 	})
 
+	test('marking a conversation read sends Kapso a read receipt for the newest inbound message', async () => {
+		const from = '5491155550000'
+		const older = sandbox.simulateReply({ from, text: 'Hola' })
+		const newer = sandbox.simulateReply({ from, text: '¿Siguen abiertos?' })
+		const { conversationId } = await inbound(
+			`+${from}`,
+			older.wamid,
+			'Hola',
+			new Date(Date.now() - 60_000),
+		)
+		await inbound(`+${from}`, newer.wamid, '¿Siguen abiertos?')
+
+		expect(await markConversationRead(conversationId, marketer, gateway)).toEqual({ ok: true })
+		const receipt = {
+			phoneNumberId: PHONE,
+			wamid: newer.wamid,
+			known: true,
+			receivedAt: expect.any(String),
+		}
+		expect(sandbox.readReceipts()).toEqual([receipt])
+
+		// Analysts read without telling the contact.
+		const later = sandbox.simulateReply({ from, text: '¿Hola?' })
+		await inbound(`+${from}`, later.wamid, '¿Hola?')
+		expect(await markConversationRead(conversationId, analyst, gateway)).toEqual({ ok: true })
+		expect(sandbox.readReceipts()).toEqual([receipt])
+	})
+
 	test('a status webhook that beats the send result is applied as soon as the wamid is recorded', async () => {
 		const { conversationId } = await inbound('+5491199990000', 'wamid.race', 'hola')
 		sandbox.simulateReply({ from: '5491199990000', text: 'hola' })
