@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { recordAudit } from '#app/lib/audit.server'
 import { enqueueJob } from '#app/lib/jobs/enqueue.server'
 import { getKapsoGateway } from '#app/lib/kapso/gateway.server'
+import { pauseReason, sendingBlockers } from '#app/lib/senders/health.server'
 import type { TemplateComponent } from '#app/lib/templates/definition'
 import { db, type Executor } from '#db/client'
 import { broadcasts, contacts, senders, templates, type BroadcastStatus } from '#db/schema/index'
@@ -311,7 +312,9 @@ export async function enqueueDispatch(executor: Executor, broadcastId: string, r
 /**
  * The launch, run by the `launch_broadcast` job at `scheduled_at`: freezes the audience into
  * the ledger and starts dispatch, in one transaction. Only a `scheduled` broadcast launches, so
- * a second run (or a job left over from an unschedule) does nothing.
+ * a second run (or a job left over from an unschedule) does nothing. A sender that is unhealthy
+ * or RED by now gets the broadcast frozen but paused with the reason, and nothing is dispatched:
+ * the health refresh only pauses what is already sending.
  */
 export async function launchBroadcast(id: string) {
 	return db.transaction(async (tx) => {
@@ -337,7 +340,6 @@ export async function launchBroadcast(id: string) {
 				launchedAt: new Date(),
 			})
 			.where(eq(broadcasts.id, id))
-		if (templateOk) await enqueueDispatch(tx, id)
 		await recordAudit(tx, {
 			actorId: null,
 			action: 'broadcast.launch',
@@ -345,6 +347,12 @@ export async function launchBroadcast(id: string) {
 			objectId: id,
 			details: { frozen },
 		})
+		const blockers = sendingBlockers(ready.sender)
+		if (templateOk && blockers.length > 0) {
+			await autoPauseBroadcast(id, pauseReason(ready.sender.displayNumber, blockers), tx)
+			return { launched: true as const, status: 'paused' as const, frozen }
+		}
+		if (templateOk) await enqueueDispatch(tx, id)
 		return {
 			launched: true as const,
 			status: templateOk ? ('sending' as const) : ('paused' as const),
@@ -434,7 +442,9 @@ export async function pauseBroadcast(
 
 /**
  * Continues a paused broadcast with exactly the rows not yet sent (queued, waiting to retry, or
- * whose outcome is being reconciled). Resuming a sending broadcast does nothing.
+ * whose outcome is being reconciled). Resuming a sending broadcast does nothing. Refused while
+ * the sender is unhealthy or RED, so the user learns why at once instead of seeing the
+ * dispatcher pause it again.
  */
 export async function resumeBroadcast(id: string, actorId: string | null) {
 	return db.transaction(async (tx) => {
@@ -447,6 +457,15 @@ export async function resumeBroadcast(id: string, actorId: string | null) {
 			if (template && template.metaStatus !== 'APPROVED') {
 				throw new BroadcastError(
 					`The template is ${template.metaStatus ?? 'not approved'}; it cannot be sent now`,
+				)
+			}
+		}
+		if (current.senderId) {
+			const [sender] = await tx.select().from(senders).where(eq(senders.id, current.senderId))
+			const blockers = sender ? sendingBlockers(sender) : []
+			if (blockers.length > 0) {
+				throw new BroadcastError(
+					`Sender ${sender.displayNumber} ${blockers.join('; ')}: it cannot send until Settings → Senders shows it healthy and not RED`,
 				)
 			}
 		}
@@ -495,9 +514,12 @@ export async function cancelBroadcast(id: string, actorId: string | null) {
 	})
 }
 
-/** Pauses a sending broadcast for the engine (halting error, failure rate, template paused). */
-export async function autoPauseBroadcast(id: string, reason: string) {
-	return db.transaction(async (tx) => {
+/**
+ * Pauses a sending broadcast for the engine (halting error, failure rate, template paused, sender
+ * unhealthy or RED). Pass the caller's transaction when it holds the broadcast's row lock.
+ */
+export async function autoPauseBroadcast(id: string, reason: string, executor: Executor = db) {
+	return executor.transaction(async (tx) => {
 		const [row] = await tx
 			.update(broadcasts)
 			.set({ status: 'paused', statusReason: reason })

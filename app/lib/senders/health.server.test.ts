@@ -134,6 +134,9 @@ describe('refreshSenderHealth', () => {
 		expect(paused.status).toBe('paused')
 		expect(paused.statusReason).toContain('quality rating is YELLOW')
 		expect(paused.statusReason).toContain('+51 999 000 111')
+		// A scheduled broadcast has no frozen audience yet, so it is not paused here (a resume
+		// would skip its launch): its launch refuses the number instead
+		// (app/lib/broadcasts/sender-health-guard.test.ts).
 		expect((await broadcastRow(scheduled.id)).status).toBe('scheduled')
 		expect((await broadcastRow(elsewhere.id)).status).toBe('sending')
 		const audits = await db

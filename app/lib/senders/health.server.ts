@@ -55,7 +55,19 @@ export function senderProblems(sender: {
 	return problems
 }
 
-function pauseReason(displayNumber: string, problems: string[]) {
+/**
+ * The problems that forbid sending on a sender, empty when it may send. Only a failed last health
+ * check or a RED rating block: YELLOW is a warning (the refresh pauses on a drop to it, and a user
+ * may resume), while sending on a broken or RED number fails and hurts the number further.
+ */
+export function sendingBlockers(sender: { qualityRating: string | null; health: unknown }) {
+	const unhealthy = parseSenderHealth(sender.health)?.healthy === false
+	if (!unhealthy && sender.qualityRating !== 'RED') return []
+	const problems = senderProblems(sender)
+	return unhealthy && problems.length === 0 ? ['failed its last health check'] : problems
+}
+
+export function pauseReason(displayNumber: string, problems: string[]) {
 	return `Paused automatically: sender ${displayNumber} ${problems.join('; ')}. Check Settings → Senders before resuming.`
 }
 

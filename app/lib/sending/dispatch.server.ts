@@ -7,6 +7,7 @@ import {
 	getBroadcast,
 	getSendTemplate,
 } from '#app/lib/broadcasts/broadcasts.server'
+import { pauseReason, sendingBlockers } from '#app/lib/senders/health.server'
 import { sql } from '#db/client'
 import {
 	claimRows,
@@ -105,12 +106,28 @@ export async function dispatchSlice(
 		await autoPauseBroadcast(broadcastId, 'The broadcast has no sender or template')
 		return { next: 'stopped', runAt: null, sent: 0, attempted: 0, reason: 'incomplete' }
 	}
-	const [sender] = await sql<Array<{ phone_number_id: string; rate_per_second: number }>>`
-		select phone_number_id, rate_per_second from senders where id = ${broadcast.senderId}::uuid`
+	const [sender] = await sql<
+		Array<{
+			phone_number_id: string
+			rate_per_second: number
+			display_number: string
+			quality_rating: string | null
+			health: unknown
+		}>
+	>`
+		select phone_number_id, rate_per_second, display_number, quality_rating, health
+		from senders where id = ${broadcast.senderId}::uuid`
 	const template = await getSendTemplate(broadcast.templateId)
 	if (!sender || !template) {
 		await autoPauseBroadcast(broadcastId, 'The sender or the template no longer exists')
 		return { next: 'stopped', runAt: null, sent: 0, attempted: 0, reason: 'incomplete' }
+	}
+	// A slice can start long after the launch (a resume, the next wave, a retry): the number may
+	// have turned unhealthy or RED since, and the health refresh does not pause on every check.
+	const blockers = sendingBlockers({ qualityRating: sender.quality_rating, health: sender.health })
+	if (blockers.length > 0) {
+		await autoPauseBroadcast(broadcastId, pauseReason(sender.display_number, blockers))
+		return { next: 'stopped', runAt: null, sent: 0, attempted: 0, reason: 'sender' }
 	}
 	if (template.metaStatus !== 'APPROVED') {
 		await autoPauseBroadcast(broadcastId, `Template is ${template.metaStatus ?? 'not approved'}`)
