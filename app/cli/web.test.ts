@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createUser } from '#app/lib/auth/users.server'
-import { createWebApp } from './web'
+import { createWebServer } from './web'
 
 // The real web server with the production build (npm test builds it first).
 const buildEntry = path.resolve(__dirname, '../../build/server/index.js')
@@ -14,8 +14,8 @@ let base: string
 beforeAll(async () => {
 	if (!fs.existsSync(buildEntry)) throw new Error('No production build: run `npm run build` first')
 	await createUser({ email: 'mark@example.com', name: 'Mark', role: 'marketer', password: 'marketer-password' }, null)
-	const app = await createWebApp()
-	server = app.listen(0, '127.0.0.1')
+	const webServer = await createWebServer()
+	server = webServer.listen(0, '127.0.0.1')
 	await new Promise((resolve) => server.once('listening', resolve))
 	base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })

@@ -19,9 +19,9 @@ export async function startSecurityServer(extraEnv: Record<string, string> = {})
 	process.env.TRUST_PROXY = extraEnv.TRUST_PROXY ?? 'true'
 	process.env.PREGON_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'pregon-security-'))
 	Object.assign(process.env, extraEnv)
-	const { createWebApp } = await import('#app/cli/web')
-	const app = await createWebApp()
-	const server: Server = app.listen(0, '127.0.0.1')
+	const { createWebServer } = await import('#app/cli/web')
+	const webServer = await createWebServer()
+	const server: Server = webServer.listen(0, '127.0.0.1')
 	await new Promise((resolve) => server.once('listening', resolve))
 	const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 	return {

@@ -17,9 +17,9 @@ let base: string
 
 beforeAll(async () => {
 	if (!fs.existsSync(buildEntry)) throw new Error('No production build: run `npm run build` first')
-	const { createWebApp } = await import('#app/cli/web')
-	const app = await createWebApp()
-	server = app.listen(0, '127.0.0.1')
+	const { createWebServer } = await import('#app/cli/web')
+	const webServer = await createWebServer()
+	server = webServer.listen(0, '127.0.0.1')
 	await new Promise((resolve) => server.once('listening', resolve))
 	base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
