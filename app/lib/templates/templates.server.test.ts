@@ -1,11 +1,13 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 import { createKapsoGateway } from '#app/lib/kapso/gateway.server'
+import { createBroadcast, scheduleBroadcast } from '#app/lib/broadcasts/broadcasts.server'
 import { createSandboxServer, type SandboxServer } from '#app/sandbox/server'
 import { db } from '#db/client'
 import {
 	auditLog,
 	broadcasts,
+	senders,
 	templateEvents,
 	templates,
 	templateSyncRuns,
@@ -99,6 +101,16 @@ async function pollUntilDecided(id: string) {
 		const [row] = await db.select().from(templates).where(eq(templates.id, id))
 		if (row.metaStatus !== 'PENDING') return row
 		await new Promise((resolve) => setTimeout(resolve, 50))
+	}
+	throw new Error('the sandbox never decided')
+}
+
+/** Waits until WhatsApp (the sandbox) has reviewed a template created straight on it. */
+async function remoteDecided(templateId: string) {
+	for (let i = 0; i < 100; i++) {
+		const remote = await gateway.getTemplate({ wabaId: WABA, templateId })
+		if (remote.ok && remote.template?.status !== 'PENDING') return
+		await new Promise((resolve) => setTimeout(resolve, 20))
 	}
 	throw new Error('the sandbox never decided')
 }
@@ -474,6 +486,65 @@ describe('status updates from WhatsApp', () => {
 		expect(made).toHaveLength(4)
 	})
 
+	test('DISABLED pauses sending and scheduled broadcasts and refuses to schedule more', async () => {
+		const approved = await approvedTemplate('disabled_one')
+		const [sender] = await db
+			.insert(senders)
+			.values({ phoneNumberId: '100000000000777', wabaId: WABA, displayNumber: '+1 555 010 0777' })
+			.returning()
+		const broadcast = (name: string) =>
+			createBroadcast(
+				{
+					name,
+					senderId: sender.id,
+					templateId: approved.id,
+					audience: { tagsAny: ['disabled-one'] },
+					variableMapping: {
+						'body:1': { source: 'field', field: 'name', fallback: 'there' },
+						'body:2': { source: 'attribute', key: 'code' },
+						'button:0': { source: 'attribute', key: 'code' },
+					},
+				},
+				null,
+			)
+		const scheduled = await broadcast('b_scheduled')
+		// An identical broadcast schedules while the template is APPROVED, so the refusal below
+		// comes from the template's status, not from the broadcast.
+		await scheduleBroadcast(scheduled.id, { at: new Date(Date.now() + 3600_000) }, null)
+		const draft = await broadcast('b_draft')
+		const [sending] = await db
+			.insert(broadcasts)
+			.values({ name: 'b_sending', templateId: approved.id, status: 'sending' })
+			.returning()
+
+		const result = await applyTemplateStatusUpdate(db, {
+			event: 'DISABLED',
+			message_template_id: approved.remoteId,
+			reason: null,
+			disable_info: { disable_date: 1_700_000_000 },
+		})
+		expect(result).toEqual({ templateId: approved.id, status: 'DISABLED' })
+
+		const after = await db.select().from(broadcasts).where(eq(broadcasts.templateId, approved.id))
+		const byId = Object.fromEntries(after.map((b) => [b.id, b]))
+		for (const paused of [scheduled.id, sending.id]) {
+			expect(byId[paused].status).toBe('paused')
+			expect(byId[paused].statusReason).toMatch(/disabled by WhatsApp: it can no longer be sent/)
+		}
+		expect(byId[draft.id].status).toBe('draft')
+		await expect(scheduleBroadcast(draft.id, { at: null }, null)).rejects.toThrow(/DISABLED/)
+
+		const sendable = await getSendableTemplate(db, approved.id)
+		expect(sendable!.sendable).toBe(false)
+		expect(sendable!.reason).toMatch(/disabled/)
+		const history = await getTemplateWithHistory(db, approved.id)
+		expect(history!.events.at(-1)).toMatchObject({
+			kind: 'status_changed',
+			fromState: 'APPROVED',
+			toState: 'DISABLED',
+		})
+	})
+
 	test('a REJECTED webhook stores the reason and the recommendation', async () => {
 		const draft = await createDraft(db, marketer, {
 			wabaId: WABA,
@@ -563,6 +634,100 @@ describe('sync', () => {
 		expect(second!.removed).toBe(1)
 		const [gone] = await db.select().from(templates).where(eq(templates.id, outsideB.id))
 		expect(gone.metaStatus).toBe('DELETED')
+	})
+	test('stores the quality score WhatsApp reports, for imported and known templates', async () => {
+		const known = await approvedTemplate('quality_known')
+		expect(known.qualityScore).toBe('UNKNOWN')
+		const outside = await gateway.createTemplate({
+			wabaId: WABA,
+			name: 'quality_outside',
+			language: 'en_US',
+			category: 'UTILITY',
+			components: [{ type: 'BODY', text: 'Made in WhatsApp Manager, paused since.' }],
+		})
+		if (!outside.ok) throw new Error(outside.title)
+		await remoteDecided(outside.id)
+		// The sandbox, like WhatsApp, pauses a template when its quality drops to RED.
+		for (const id of [known.remoteId!, outside.id])
+			expect(sandbox.setTemplateStatus({ id, status: 'PAUSED' })).not.toBeNull()
+
+		const [run] = await requestFullSync(db, admin, WABA)
+		await runFullSync(db, run, { gateway })
+		const [knownAfter] = await db.select().from(templates).where(eq(templates.id, known.id))
+		expect(knownAfter.qualityScore).toBe('RED')
+		const [imported] = await db
+			.select()
+			.from(templates)
+			.where(eq(templates.name, 'quality_outside'))
+		expect(imported.origin).toBe('external')
+		expect(imported.qualityScore).toBe('RED')
+		const events = await db
+			.select()
+			.from(templateEvents)
+			.where(
+				and(eq(templateEvents.templateId, known.id), eq(templateEvents.kind, 'quality_changed')),
+			)
+		expect(events.map((e) => [e.fromState, e.toState, e.details])).toEqual([
+			['UNKNOWN', 'RED', { source: 'sync' }],
+		])
+	})
+})
+
+describe('the list', () => {
+	const names = (rows: Array<{ name: string }>) => rows.map((t) => t.name)
+
+	test('filters by category and by status (review state or WhatsApp status), leaving the rest out', async () => {
+		await createDraft(db, marketer, {
+			wabaId: WABA,
+			definition: definition('list_utility_draft', { category: 'UTILITY' }),
+		})
+		const inReview = await createDraft(db, marketer, {
+			wabaId: WABA,
+			definition: definition('list_marketing_review'),
+		})
+		await sendForReview(db, marketer, inReview.id)
+		await db.insert(templates).values({
+			wabaId: WABA,
+			name: 'list_utility_paused',
+			language: 'en_US',
+			category: 'UTILITY',
+			components: definition('list_utility_paused').components,
+			reviewState: 'submitted',
+			metaStatus: 'PAUSED',
+			remoteId: '700000000000901',
+		})
+		const ours = ['list_utility_draft', 'list_marketing_review', 'list_utility_paused']
+		const listed = async (filters: Parameters<typeof listTemplates>[1]) => {
+			const rows = await listTemplates(db, filters)
+			return {
+				rows,
+				ours: names(rows)
+					.filter((n) => ours.includes(n))
+					.sort(),
+			}
+		}
+
+		const utility = await listed({ category: 'UTILITY' })
+		expect(utility.ours).toEqual(['list_utility_draft', 'list_utility_paused'])
+		expect(new Set(utility.rows.map((t) => t.category))).toEqual(new Set(['UTILITY']))
+		const marketing = await listed({ category: 'MARKETING' })
+		expect(marketing.ours).toEqual(['list_marketing_review'])
+		expect(new Set(marketing.rows.map((t) => t.category))).toEqual(new Set(['MARKETING']))
+		expect((await listed({ category: 'AUTHENTICATION' })).ours).toEqual([])
+
+		const paused = await listed({ status: 'PAUSED' })
+		expect(paused.ours).toEqual(['list_utility_paused'])
+		expect(new Set(paused.rows.map((t) => t.metaStatus))).toEqual(new Set(['PAUSED']))
+		const drafts = await listed({ status: 'draft' })
+		expect(drafts.ours).toEqual(['list_utility_draft'])
+		expect(new Set(drafts.rows.map((t) => t.reviewState))).toEqual(new Set(['draft']))
+		expect((await listed({ status: 'in_review' })).ours).toEqual(['list_marketing_review'])
+
+		// Filters combine: both must hold.
+		expect((await listed({ category: 'UTILITY', status: 'draft' })).ours).toEqual([
+			'list_utility_draft',
+		])
+		expect((await listed({ category: 'MARKETING', status: 'PAUSED' })).ours).toEqual([])
 	})
 })
 
