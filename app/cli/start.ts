@@ -49,6 +49,9 @@ function startChild(name: string, script: string, childEnv: NodeJS.ProcessEnv) {
 		env: childEnv,
 		execArgv: ['--import', 'tsx'],
 		stdio: 'inherit',
+		// Out of the terminal's process group, so a Ctrl-C reaches only this process, which stops
+		// the children in order (stopAll) instead of all at once.
+		detached: true,
 	})
 	children.set(name, child)
 	child.on('exit', (code, signal) => {
@@ -61,36 +64,53 @@ function startChild(name: string, script: string, childEnv: NodeJS.ProcessEnv) {
 	})
 }
 
+/**
+ * The web server first, so no new work arrives; then the worker, which finishes or releases its
+ * jobs while the sandbox (its Kapso) and the database are still there; the database last.
+ */
+const STOP_ORDER = ['web', 'worker', 'sandbox']
+
+function stopChild(child: ChildProcess) {
+	return new Promise<void>((resolve) => {
+		child.once('exit', () => resolve())
+		child.kill('SIGTERM')
+		setTimeout(() => {
+			child.kill('SIGKILL')
+			resolve()
+		}, 10_000).unref()
+	})
+}
+
 async function stopAll(exitCode: number) {
 	if (stopping) return
 	stopping = true
 	console.log('\nStopping Pregón…')
-	const exits = [...children.values()].map(
-		(child) => new Promise<void>((resolve) => {
-			child.once('exit', () => resolve())
-			child.kill('SIGTERM')
-			setTimeout(() => {
-				child.kill('SIGKILL')
-				resolve()
-			}, 10_000).unref()
-		}),
-	)
-	await Promise.all(exits)
+	for (const name of STOP_ORDER) {
+		const child = children.get(name)
+		if (child) await stopChild(child)
+	}
 	await embedded?.stop()
 	process.exit(exitCode)
 }
 
-process.on('SIGINT', () => void stopAll(0))
-process.on('SIGTERM', () => void stopAll(0))
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+	process.on(signal, () => void stopAll(0))
+// Detached children would outlive this process if it ended any other way than through stopAll.
+process.on('exit', () => {
+	for (const child of children.values()) child.kill('SIGTERM')
+})
 
 try {
 	let databaseUrl = env.DATABASE_URL
 	if (!databaseUrl) {
-		console.log(`Starting the embedded PostgreSQL (data in ${path.relative(process.cwd(), dataDir) || '.'}/pg)…`)
+		console.log(
+			`Starting the embedded PostgreSQL (data in ${path.relative(process.cwd(), dataDir) || '.'}/pg)…`,
+		)
 		embedded = await startEmbeddedPostgres({
 			dataDir: path.join(dataDir, 'pg'),
 			port: env.EMBEDDED_PG_PORT,
 			database: 'pregon',
+			callerHandlesSignals: true,
 		})
 		databaseUrl = embedded.url
 	}
@@ -131,7 +151,8 @@ try {
 	if (result.admin) {
 		console.log('\nFirst start: an admin account was created.')
 		console.log(`  email:    ${result.admin.email}`)
-		if (result.admin.generated) console.log(`  password: ${result.admin.password}   (shown once; change it after signing in)`)
+		if (result.admin.generated)
+			console.log(`  password: ${result.admin.password}   (shown once; change it after signing in)`)
 	}
 	console.log('Press Ctrl-C to stop.\n')
 } catch (error) {
