@@ -1,14 +1,23 @@
 import { sql as q } from 'drizzle-orm'
+import { runOnce } from 'graphile-worker'
 import { beforeEach, describe, expect, test } from 'vitest'
 import { db, sql } from '#db/client'
 import processWebhookEventsTask from '#jobs/tasks/process_webhook_events'
-import { createEventWriter, type StoredEvent } from './ingest.server'
+import {
+	createEventWriter,
+	createWebhookIngest,
+	PROCESS_JOB,
+	type StoredEvent,
+} from './ingest.server'
 import { applyPendingEventsForWamids, processWebhookEvents } from './process.server'
 import { pruneWebhookEvents } from './retention.server'
 import {
 	PHONE_NUMBER_ID,
+	kapsoHeaders,
 	kapsoInboundPayload,
 	kapsoStatusPayload,
+	metaBody,
+	metaHeaders,
 	metaMessagesValue,
 	metaStatus,
 	seedBroadcast,
@@ -550,5 +559,139 @@ describe('Kapso conversations and messages sent outside Pregón', () => {
 		expect(await db.transaction((tx) => applyPendingEventsForWamids(tx, ['wamid.inflight']))).toBe(1)
 		expect((await recipients(late.broadcastId))[0].state).toBe('sent')
 		expect(await stored('wamid.inflight')).toHaveLength(0)
+	})
+})
+
+describe('batched deliveries, from the endpoint through the worker to the ledger', () => {
+	const KAPSO_SECRET = 'batch-kapso-secret'
+	const META_SECRET = 'batch-meta-secret'
+	const endpoints = createWebhookIngest(writer, {
+		kapsoSecret: KAPSO_SECRET,
+		metaAppSecret: META_SECRET,
+	})
+
+	beforeEach(async () => {
+		await db.execute(q`delete from graphile_worker._private_jobs`)
+	})
+
+	function postKapsoBatch(eventType: string, key: string, items: unknown[]) {
+		const body = JSON.stringify({ type: eventType, batch: true, data: items })
+		const headers = kapsoHeaders(body, KAPSO_SECRET, eventType, key, {
+			'x-webhook-batch': 'true',
+			'x-batch-size': String(items.length),
+		})
+		return endpoints.kapso(Buffer.from(body), headers)
+	}
+
+	/** Runs the processing job the endpoint queued, as a worker would. */
+	async function work() {
+		const jobs = await db.execute<{ n: number }>(
+			q`select count(*)::int as n from graphile_worker.jobs where task_identifier = ${PROCESS_JOB}`,
+		)
+		expect(jobs[0].n).toBe(1)
+		await runOnce(
+			{ connectionString: process.env.DATABASE_URL, concurrency: 1 },
+			{ [PROCESS_JOB]: processWebhookEventsTask },
+		)
+		const left = await db.execute(
+			q`select 1 from webhook_events where processed_at is null or error is not null`,
+		)
+		expect(left).toHaveLength(0)
+	}
+
+	test('a Kapso batch of received messages marks each reply and opts out, once however often it comes', async () => {
+		const { broadcastId, recipients: rs } = await seedBroadcast({ count: 3 })
+		const now = Math.floor(Date.now() / 1000)
+		const items = [
+			kapsoInboundPayload({
+				wamid: 'wamid.batch.in.0',
+				from: rs[0].phone.slice(1),
+				timestamp: now,
+				text: 'Me interesa',
+				contextWamid: rs[0].wamid!,
+			}),
+			kapsoInboundPayload({
+				wamid: 'wamid.batch.in.1',
+				from: rs[1].phone.slice(1),
+				timestamp: now,
+				text: 'BAJA',
+			}),
+			kapsoInboundPayload({
+				wamid: 'wamid.batch.in.2',
+				from: rs[2].phone.slice(1),
+				timestamp: now,
+				text: '¿Hay talla M?',
+				contextWamid: rs[2].wamid!,
+			}),
+		]
+		// Kapso retries a batch it got no 200 for with the same idempotency key.
+		expect((await postKapsoBatch('whatsapp.message.received', 'batch-in', items)).status).toBe(200)
+		expect((await postKapsoBatch('whatsapp.message.received', 'batch-in', items)).status).toBe(200)
+		const stored = await db.execute(q`select 1 from webhook_events`)
+		expect(stored).toHaveLength(3)
+		await work()
+
+		const rows = await recipients(broadcastId)
+		expect(rows[0].replied_at).not.toBeNull()
+		expect(rows[2].replied_at).not.toBeNull()
+		const [contact] = await db.execute<{ opt_out_source: string | null }>(
+			q`select opt_out_source from contacts where id = ${rs[1].contactId}`,
+		)
+		expect(contact.opt_out_source).toBe('keyword')
+		const inbox = await db.execute<{ wamid: string; body: string }>(
+			q`select wamid, body from messages where wamid like 'wamid.batch.in.%' and direction = 'inbound' order by wamid`,
+		)
+		expect(inbox.map((m) => m.body)).toEqual(['Me interesa', 'BAJA', '¿Hay talla M?'])
+	})
+
+	test('a Kapso batch of statuses moves every ledger row it names', async () => {
+		const { broadcastId, recipients: rs } = await seedBroadcast({ count: 3 })
+		const items = rs.map((r, i) =>
+			kapsoStatusPayload(r.wamid!, [
+				metaStatus(r.wamid!, 'sent', T0),
+				metaStatus(r.wamid!, 'delivered', T0 + 5 + i),
+			]),
+		)
+		expect((await postKapsoBatch('whatsapp.message.delivered', 'batch-st', items)).status).toBe(200)
+		await work()
+
+		const rows = await recipients(broadcastId)
+		expect(rows.map((r) => [r.state, r.delivered_at])).toEqual([
+			['delivered', at(5)],
+			['delivered', at(6)],
+			['delivered', at(7)],
+		])
+		expect(await counters(broadcastId)).toEqual({ delivered: 3 })
+	})
+
+	test('a Meta delivery holding many statuses, out of order, moves each row to where its statuses lead', async () => {
+		const { broadcastId, recipients: rs } = await seedBroadcast({ count: 3 })
+		const [a, b, c] = rs.map((r) => r.wamid!)
+		const statuses = [
+			metaStatus(a, 'read', T0 + 10),
+			metaStatus(b, 'failed', T0 + 3, {
+				errors: [{ code: 131026, title: 'Message undeliverable' }],
+			}),
+			metaStatus(c, 'delivered', T0 + 5),
+			metaStatus(a, 'sent', T0),
+			metaStatus(b, 'sent', T0),
+			metaStatus(a, 'delivered', T0 + 5),
+		]
+		const body = metaBody('messages', metaMessagesValue({ statuses }))
+		expect((await endpoints.meta(Buffer.from(body), metaHeaders(body, META_SECRET))).status).toBe(
+			200,
+		)
+		await work()
+
+		const rows = await recipients(broadcastId)
+		expect(rows[0]).toMatchObject({ state: 'read', delivered_at: at(5), read_at: at(10) })
+		expect(rows[1]).toMatchObject({
+			state: 'failed',
+			failed_at: at(3),
+			error_code: 131026,
+			error_title: 'Message undeliverable',
+		})
+		expect(rows[2]).toMatchObject({ state: 'delivered', delivered_at: at(5) })
+		expect(await counters(broadcastId)).toEqual({ read: 1, failed: 1, delivered: 1 })
 	})
 })
