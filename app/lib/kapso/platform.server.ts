@@ -1,3 +1,4 @@
+import { GraphApiError, WhatsAppClient } from '@kapso/whatsapp-cloud-api'
 import { z } from 'zod'
 import { kapsoConnection } from './gateway.server'
 import { classifyError, type TransportFailure } from './errors'
@@ -135,7 +136,19 @@ function qualityOf(value: unknown): QualityRating | null {
 
 function toGatewayError(error: unknown, operation: 'read' | 'write'): GatewayError {
 	let result: GatewayError
-	if (error instanceof HttpFailure) {
+	if (error instanceof GraphApiError) {
+		// The SDK camel-cases the error body; `error.code` falls back to the HTTP status, so the
+		// Meta code is read from the body itself.
+		const body = record(error.raw)
+		const meta = record(body.error)
+		result = classifyError({
+			code: typeof meta.code === 'number' ? meta.code : null,
+			httpStatus: error.httpStatus,
+			kapsoCode: str(body.code),
+			message: error.message,
+			retryAfterMs: error.retry?.retryAfterMs ?? null,
+		})
+	} else if (error instanceof HttpFailure) {
 		const body = record(error.body)
 		const meta = record(body.error)
 		const code = typeof meta.code === 'number' ? meta.code : null
@@ -237,6 +250,7 @@ const phoneFieldsSchema = z
 	.loose()
 
 const rawCallSchema = z.record(z.string(), z.unknown())
+// The SDK camel-cases every key of the answer (`durationSeconds`, `whatsappConversationId`).
 const callPageSchema = z.object({ data: z.array(rawCallSchema), paging: pagingSchema })
 
 function digitsOf(value: unknown): string | null {
@@ -246,8 +260,9 @@ function digitsOf(value: unknown): string | null {
 	return digits.length >= 6 ? digits : null
 }
 
+/** One call as the SDK returns it (camelCase keys). */
 function toCallInfo(raw: Record<string, unknown>): CallInfo | null {
-	const id = str(raw.id) ?? str(raw.call_id)
+	const id = str(raw.id) ?? str(raw.callId)
 	if (!id) return null
 	const direction = str(raw.direction)?.toLowerCase()
 	const normalized =
@@ -257,7 +272,7 @@ function toCallInfo(raw: Record<string, unknown>): CallInfo | null {
 				? 'outbound'
 				: null
 	const contact = record(raw.contact)
-	const duration = raw.duration_seconds ?? raw.duration
+	const duration = raw.durationSeconds ?? raw.duration
 	const counterpart = normalized === 'outbound' ? raw.to : raw.from
 	return {
 		id,
@@ -269,14 +284,14 @@ function toCallInfo(raw: Record<string, unknown>): CallInfo | null {
 				: duration != null
 					? Number(duration) || null
 					: null,
-		startedAt: dateOf(raw.started_at) ?? dateOf(raw.timestamp),
-		endedAt: dateOf(raw.ended_at),
+		startedAt: dateOf(raw.startedAt) ?? dateOf(raw.timestamp),
+		endedAt: dateOf(raw.endedAt),
 		waId:
-			digitsOf(contact.wa_id) ??
-			digitsOf(raw.wa_id) ??
-			digitsOf(raw.phone_number) ??
+			digitsOf(contact.waId) ??
+			digitsOf(raw.waId) ??
+			digitsOf(raw.phoneNumber) ??
 			digitsOf(counterpart),
-		conversationId: str(raw.whatsapp_conversation_id) ?? str(raw.conversation_id),
+		conversationId: str(raw.whatsappConversationId) ?? str(raw.conversationId),
 		raw,
 	}
 }
@@ -317,25 +332,16 @@ export function createKapsoPlatform(config: KapsoPlatformConfig) {
 	const host = config.baseUrl.replace(/\/+$/, '')
 	const graphVersion = config.graphVersion ?? GRAPH_VERSION
 
-	async function request(
-		method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-		url: URL,
-		body?: Record<string, unknown>,
-		signal?: AbortSignal,
+	/** fetch with the configured timeout; a failure becomes a TransportError saying whether it was sent. */
+	async function send(
+		url: string | URL | Request,
+		init: RequestInit,
+		signal: AbortSignal | undefined,
 	): Promise<Response> {
 		const timeout = AbortSignal.timeout(config.timeoutMs)
 		const combined = signal ? AbortSignal.any([signal, timeout]) : timeout
 		try {
-			return await fetch(url, {
-				method,
-				headers: {
-					'X-API-Key': config.apiKey,
-					Accept: 'application/json',
-					...(body ? { 'Content-Type': 'application/json' } : {}),
-				},
-				body: body ? JSON.stringify(body) : undefined,
-				signal: combined,
-			})
+			return await fetch(url, { ...init, signal: combined })
 		} catch (error) {
 			if (signal?.aborted) throw new TransportError('aborted', error)
 			if (timeout.aborted) throw new TransportError('timeout', error)
@@ -345,6 +351,40 @@ export function createKapsoPlatform(config: KapsoPlatformConfig) {
 				error,
 			)
 		}
+	}
+
+	function request(
+		method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+		url: URL,
+		body?: Record<string, unknown>,
+		signal?: AbortSignal,
+	): Promise<Response> {
+		return send(
+			url,
+			{
+				method,
+				headers: {
+					'X-API-Key': config.apiKey,
+					Accept: 'application/json',
+					...(body ? { 'Content-Type': 'application/json' } : {}),
+				},
+				body: body ? JSON.stringify(body) : undefined,
+			},
+			signal,
+		)
+	}
+
+	/**
+	 * The SDK client for the resources it covers. Its methods take no signal, so each call gets
+	 * a client whose fetch carries the caller's.
+	 */
+	function sdk(signal: AbortSignal | undefined) {
+		return new WhatsAppClient({
+			baseUrl: `${host}/meta/whatsapp`,
+			kapsoApiKey: config.apiKey,
+			graphVersion,
+			fetch: (url, init) => send(url, init ?? {}, signal),
+		})
 	}
 
 	async function json<S extends z.ZodType>(response: Response, schema: S): Promise<z.infer<S>> {
@@ -461,17 +501,16 @@ export function createKapsoPlatform(config: KapsoPlatformConfig) {
 			signal?: AbortSignal
 		}): Promise<GatewayResult<Page<CallInfo>>> {
 			return run('read', async () => {
-				const response = await request(
-					'GET',
-					graphUrl(`${enc(input.phoneNumberId)}/calls`, {
-						since: input.since?.toISOString(),
-						after: input.after ?? undefined,
-						limit: String(input.limit ?? 100),
-					}),
-					undefined,
-					input.signal,
-				)
-				const page = await json(response, callPageSchema)
+				const response = await sdk(input.signal).calls.list({
+					phoneNumberId: input.phoneNumberId,
+					since: input.since?.toISOString(),
+					after: input.after ?? undefined,
+					// Kapso pages at most 100 calls; the SDK refuses a larger limit.
+					limit: Math.min(input.limit ?? 100, 100),
+				})
+				const parsed = callPageSchema.safeParse(response)
+				if (!parsed.success) throw new UnexpectedResponse('unexpected call history response')
+				const page = parsed.data
 				return {
 					items: page.data.map(toCallInfo).filter((call): call is CallInfo => call !== null),
 					nextCursor: nextCursorOf(page.paging),
