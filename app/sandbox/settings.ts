@@ -205,11 +205,18 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown>
 export function loadSandboxSettings(env: NodeJS.ProcessEnv = process.env): SandboxSettingsInput {
 	let fromFile: Record<string, unknown> = {}
 	if (env.SANDBOX_SETTINGS) {
+		let parsed: unknown
 		try {
-			fromFile = JSON.parse(readFileSync(env.SANDBOX_SETTINGS, 'utf8')) as Record<string, unknown>
+			parsed = JSON.parse(readFileSync(env.SANDBOX_SETTINGS, 'utf8'))
 		} catch (error) {
 			throw new Error(`SANDBOX_SETTINGS (${env.SANDBOX_SETTINGS}): ${(error as Error).message}`)
 		}
+		// Spread into the settings, an array or a string would be silently ignored.
+		if (!isPlain(parsed))
+			throw new Error(
+				`SANDBOX_SETTINGS (${env.SANDBOX_SETTINGS}): the file must hold a JSON object`,
+			)
+		fromFile = parsed
 	}
 	const merged = mergeSettings(fromFile, settingsFromEnv(env))
 	const checked = SandboxSettingsSchema.safeParse(merged)
