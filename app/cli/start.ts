@@ -4,13 +4,12 @@
  * a worker and (without KAPSO_API_KEY) the Kapso sandbox as child processes. Ctrl-C stops all.
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import crypto from 'node:crypto'
-import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '#db/embedded'
 import { migrateDatabase } from '#db/migrate'
 import { getEnv, isSandboxMode } from '#app/lib/env.server'
+import { childEnvironments } from '#app/lib/launcher.server'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const env = getEnv()
@@ -18,31 +17,6 @@ const dataDir = path.resolve(root, env.PREGON_DATA_DIR)
 const children = new Map<string, ChildProcess>()
 let embedded: EmbeddedDatabase | undefined
 let stopping = false
-
-/** In sandbox mode the app and the sandbox share a webhook secret, generated once and kept. */
-function sandboxWebhookSecret() {
-	if (env.KAPSO_WEBHOOK_SECRET) return env.KAPSO_WEBHOOK_SECRET
-	const file = path.join(dataDir, 'sandbox-webhook-secret')
-	if (!fs.existsSync(file)) {
-		fs.mkdirSync(dataDir, { recursive: true })
-		fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 })
-	}
-	return fs.readFileSync(file, 'utf8').trim()
-}
-
-/**
- * The Meta app secret the sandbox signs template status events with (X-Hub-Signature-256) and the
- * app checks them with; generated once and kept, like the webhook secret.
- */
-function sandboxMetaAppSecret() {
-	if (env.META_APP_SECRET) return env.META_APP_SECRET
-	const file = path.join(dataDir, 'sandbox-meta-app-secret')
-	if (!fs.existsSync(file)) {
-		fs.mkdirSync(dataDir, { recursive: true })
-		fs.writeFileSync(file, crypto.randomBytes(32).toString('hex'), { mode: 0o600 })
-	}
-	return fs.readFileSync(file, 'utf8').trim()
-}
 
 function startChild(name: string, script: string, childEnv: NodeJS.ProcessEnv) {
 	const child = fork(path.join(root, script), [], {
@@ -118,28 +92,13 @@ try {
 	await migrateDatabase(databaseUrl)
 
 	const sandbox = isSandboxMode(env)
-	const webhookSecret = sandbox ? sandboxWebhookSecret() : env.KAPSO_WEBHOOK_SECRET
-	const metaAppSecret = sandbox ? sandboxMetaAppSecret() : env.META_APP_SECRET
 	const { bootstrap } = await import('#app/lib/bootstrap.server')
 	const result = await bootstrap({ sandbox })
 
-	const childEnv: NodeJS.ProcessEnv = {
-		...process.env,
-		DATABASE_URL: databaseUrl,
-		...(webhookSecret ? { KAPSO_WEBHOOK_SECRET: webhookSecret } : {}),
-		...(metaAppSecret ? { META_APP_SECRET: metaAppSecret } : {}),
-	}
-	if (sandbox) {
-		startChild('sandbox', 'app/sandbox/main.ts', {
-			...childEnv,
-			SANDBOX_WEBHOOK_URL: `http://127.0.0.1:${env.PORT}/webhooks/kapso`,
-			SANDBOX_WEBHOOK_SECRET: webhookSecret,
-			// Template status events (Meta format, as Kapso forwards them) to the app's Meta endpoint.
-			SANDBOX_META_WEBHOOK_URL: `http://127.0.0.1:${env.PORT}/webhooks/meta`,
-		})
-	}
-	startChild('worker', 'jobs/worker.ts', childEnv)
-	startChild('web', 'app/cli/web.ts', childEnv)
+	const envs = childEnvironments({ env, inherited: process.env, databaseUrl, dataDir })
+	if (envs.sandbox) startChild('sandbox', 'app/sandbox/main.ts', envs.sandbox)
+	startChild('worker', 'jobs/worker.ts', envs.app)
+	startChild('web', 'app/cli/web.ts', envs.app)
 
 	const url = env.APP_URL ?? `http://localhost:${env.PORT}`
 	console.log(`\nPregón is starting at ${url}`)
