@@ -2,6 +2,7 @@ import type { ReactNode } from 'react'
 import {
 	examplesByKey,
 	findComponent,
+	type HeaderComponent,
 	type TemplateButton,
 	type TemplateComponent,
 } from '#app/lib/templates/definition'
@@ -21,11 +22,106 @@ function renderFormatted(nodes: FormattedNode[]): ReactNode[] {
 	})
 }
 
-const MEDIA_LABEL = {
-	IMAGE: '🖼 Image',
-	VIDEO: '▶ Video',
-	DOCUMENT: '📄 Document',
-	LOCATION: '📍 Location',
+type SampleLocation = {
+	latitude: number | null
+	longitude: number | null
+	name: string | null
+	address: string | null
+}
+
+/** The header's sample location, read defensively: stored definitions are whatever was saved. */
+function sampleLocation(header: HeaderComponent): SampleLocation | null {
+	const value: Record<string, unknown> | undefined = header.example?.location
+	if (!value || typeof value !== 'object') return null
+	const number = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+	const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null)
+	return {
+		latitude: number(value.latitude),
+		longitude: number(value.longitude),
+		name: text(value.name),
+		address: text(value.address),
+	}
+}
+
+/** The sample document's file name: the last segment of the sample's URL, when it has one. */
+function sampleFileName(header: HeaderComponent): string | null {
+	const handle = header.example?.header_handle?.[0]
+	if (!handle) return null
+	try {
+		const segment = decodeURIComponent(new URL(handle).pathname.split('/').pop() ?? '')
+		return /\.[a-z0-9]{1,5}$/i.test(segment) ? segment : null
+	} catch {
+		return null
+	}
+}
+
+function MediaHeader({ header }: { header: HeaderComponent }) {
+	switch (header.format) {
+		case 'IMAGE':
+			return (
+				<div className="wa-media wa-media-image" role="img" aria-label="Image header">
+					<span className="wa-media-icon" aria-hidden="true">
+						🖼
+					</span>
+				</div>
+			)
+		case 'VIDEO':
+			return (
+				<div className="wa-media wa-media-video" role="img" aria-label="Video header">
+					<span className="wa-play" aria-hidden="true">
+						▶
+					</span>
+				</div>
+			)
+		case 'DOCUMENT': {
+			const fileName = sampleFileName(header)
+			const extension = fileName?.split('.').pop()?.toUpperCase() ?? null
+			return (
+				<div className="wa-document" aria-label="Document header">
+					<span className="wa-document-icon" aria-hidden="true">
+						{extension ?? '📄'}
+					</span>
+					<span className="wa-document-text">
+						<span className="wa-document-name">{fileName ?? 'Document'}</span>
+						<span className="wa-document-meta">{extension ?? 'File'} · sent with each message</span>
+					</span>
+				</div>
+			)
+		}
+		case 'LOCATION': {
+			const location = sampleLocation(header)
+			const link =
+				location?.latitude != null && location.longitude != null
+					? `https://www.openstreetmap.org/?mlat=${location.latitude}&mlon=${location.longitude}#map=16/${location.latitude}/${location.longitude}`
+					: null
+			return (
+				<div className="wa-location">
+					<div className="wa-media wa-media-location" role="img" aria-label="Map">
+						<span className="wa-pin" aria-hidden="true">
+							📍
+						</span>
+					</div>
+					{location?.name || location?.address ? (
+						<div className="wa-location-text">
+							{location.name ? <div className="wa-location-name">{location.name}</div> : null}
+							{location.address ? (
+								<div className="wa-location-address">{location.address}</div>
+							) : null}
+						</div>
+					) : (
+						<div className="wa-location-address">Location sent with each message</div>
+					)}
+					{link ? (
+						<a className="wa-location-link" href={link} target="_blank" rel="noreferrer">
+							Open map
+						</a>
+					) : null}
+				</div>
+			)
+		}
+		default:
+			return null
+	}
 }
 
 function buttonIcon(button: TemplateButton) {
@@ -85,11 +181,7 @@ export function TemplatePreview({
 	return (
 		<div className="wa-preview" data-testid="template-preview" aria-label="Message preview">
 			<div className="wa-bubble">
-				{header && header.format !== 'TEXT' ? (
-					<div className={`wa-media wa-media-${header.format.toLowerCase()}`}>
-						{MEDIA_LABEL[header.format]}
-					</div>
-				) : null}
+				{header && header.format !== 'TEXT' ? <MediaHeader header={header} /> : null}
 				{headerText ? <div className="wa-header">{headerText}</div> : null}
 				<div className="wa-body">
 					{bodyText ? (

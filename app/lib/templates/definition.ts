@@ -22,6 +22,11 @@ export type HeaderComponent = {
 		header_text?: string[]
 		header_text_named_params?: NamedExample[]
 		header_handle?: string[]
+		/**
+		 * LOCATION only, for previews: Meta takes the place at send time and has no example field
+		 * for it, so this never goes into a create call.
+		 */
+		location?: { latitude?: number; longitude?: number; name?: string; address?: string }
 	}
 }
 
