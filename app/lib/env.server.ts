@@ -20,9 +20,21 @@ export const EnvSchema = z.object({
 	PREGON_DATA_DIR: z.string().default('.data'),
 	EMBEDDED_PG_PORT: port(54329),
 	ADMIN_EMAIL: optionalText.pipe(z.email().optional()),
-	ADMIN_PASSWORD: optionalText.pipe(z.string().min(12, 'must be at least 12 characters').optional()),
-	SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
-	SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+	ADMIN_PASSWORD: optionalText.pipe(
+		z.string().min(12, 'must be at least 12 characters').optional(),
+	),
+	SESSION_IDLE_MINUTES: z.coerce
+		.number()
+		.int()
+		.min(5)
+		.max(24 * 60)
+		.default(60),
+	SESSION_ABSOLUTE_HOURS: z.coerce
+		.number()
+		.int()
+		.min(1)
+		.max(24 * 30)
+		.default(12),
 	KAPSO_API_KEY: optionalText,
 	KAPSO_BASE_URL: z.url().default('https://api.kapso.ai'),
 	KAPSO_WEBHOOK_SECRET: optionalText,
@@ -31,7 +43,12 @@ export const EnvSchema = z.object({
 	/** Raw webhook events older than this are pruned. */
 	WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 	/** A message still only `sent` after this many minutes is looked up through Kapso. */
-	STATUS_RECONCILE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(5),
+	STATUS_RECONCILE_MINUTES: z.coerce
+		.number()
+		.int()
+		.min(1)
+		.max(24 * 60)
+		.default(5),
 	KAPSO_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
 	SANDBOX_PORT: port(4300),
 	SANDBOX_SETTINGS: optionalText,
@@ -47,19 +64,23 @@ export const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>
 
-let parsed: Env | undefined
-
-/** Parses the environment once; a wrong value stops the process naming the variable. */
-export function getEnv(): Env {
-	if (parsed) return parsed
-	const result = EnvSchema.safeParse(process.env)
+/** Parses an environment; a wrong value throws an error naming each wrong variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+	const result = EnvSchema.safeParse(source)
 	if (!result.success) {
 		const lines = result.error.issues.map(
 			(issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`,
 		)
 		throw new Error(`Invalid environment configuration:\n${lines.join('\n')}`)
 	}
-	parsed = result.data
+	return result.data
+}
+
+let parsed: Env | undefined
+
+/** Parses the environment once; a wrong value stops the process naming the variable. */
+export function getEnv(): Env {
+	parsed ??= parseEnv(process.env)
 	return parsed
 }
 
