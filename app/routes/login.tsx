@@ -1,8 +1,13 @@
-import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, redirect } from '@remix-run/node'
+import {
+	type ActionFunctionArgs,
+	type LoaderFunctionArgs,
+	type MetaFunction,
+	redirect,
+} from '@remix-run/node'
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
 import { z } from 'zod'
 import { login } from '#app/lib/auth/users.server'
-import { clientAddress, getUser, sessionCookie } from '#app/utils/auth.server'
+import { clientAddress, getUser, sessionCookie, sessionToken } from '#app/utils/auth.server'
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Pregón' }]
 
@@ -25,11 +30,15 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
 	const parsed = LoginSchema.safeParse(Object.fromEntries(await request.formData()))
 	if (!parsed.success) {
-		return Response.json({ error: parsed.error.issues[0]?.message ?? 'Invalid form' }, { status: 400 })
+		return Response.json(
+			{ error: parsed.error.issues[0]?.message ?? 'Invalid form' },
+			{ status: 400 },
+		)
 	}
 	const result = await login(parsed.data, {
 		ip: clientAddress(request),
 		userAgent: request.headers.get('user-agent'),
+		previousToken: sessionToken(request),
 	})
 	if (!result.ok) {
 		const error =
@@ -62,11 +71,24 @@ export default function LoginRoute() {
 					<input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? '/'} />
 					<div className="field">
 						<label htmlFor="email">Email</label>
-						<input id="email" name="email" type="email" autoComplete="username" required autoFocus />
+						<input
+							id="email"
+							name="email"
+							type="email"
+							autoComplete="username"
+							required
+							autoFocus
+						/>
 					</div>
 					<div className="field">
 						<label htmlFor="password">Password</label>
-						<input id="password" name="password" type="password" autoComplete="current-password" required />
+						<input
+							id="password"
+							name="password"
+							type="password"
+							autoComplete="current-password"
+							required
+						/>
 					</div>
 					<button type="submit" className="btn btn-primary" disabled={navigation.state !== 'idle'}>
 						{navigation.state !== 'idle' ? 'Signing in…' : 'Sign in'}

@@ -1,6 +1,10 @@
 import { redirect } from '@remix-run/node'
 import type { Role } from '#db/schema/index'
-import { deleteSessionByToken, getSessionUser, type SessionUser } from '#app/lib/auth/sessions.server'
+import {
+	deleteSessionByToken,
+	getSessionUser,
+	type SessionUser,
+} from '#app/lib/auth/sessions.server'
 
 const PLAIN_COOKIE = 'pregon_session'
 // The __Host- prefix makes the browser refuse the cookie unless it is Secure, host-only, Path=/.
@@ -15,12 +19,14 @@ function readCookie(request: Request, name: string) {
 	if (!header) return null
 	for (const part of header.split(';')) {
 		const index = part.indexOf('=')
-		if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim())
+		if (index > 0 && part.slice(0, index).trim() === name)
+			return decodeURIComponent(part.slice(index + 1).trim())
 	}
 	return null
 }
 
-function sessionToken(request: Request) {
+/** The session token the request's cookie carries, if any. */
+export function sessionToken(request: Request) {
 	return readCookie(request, isSecure(request) ? SECURE_COOKIE : PLAIN_COOKIE)
 }
 
@@ -58,7 +64,10 @@ export async function requireUser(request: Request): Promise<SessionUser> {
 export const ALL_ROLES: Array<Role> = ['admin', 'marketer', 'analyst']
 
 /** The signed-in user when their role is one of `roles`; 403 otherwise. */
-export async function requireRole(request: Request, roles: ReadonlyArray<Role>): Promise<SessionUser> {
+export async function requireRole(
+	request: Request,
+	roles: ReadonlyArray<Role>,
+): Promise<SessionUser> {
 	const user = await requireUser(request)
 	if (!roles.includes(user.role)) {
 		throw new Response('You do not have permission to do this.', { status: 403 })

@@ -48,6 +48,15 @@ describe('login and sessions', () => {
 		expect(stored[0].id).not.toBe(result.token)
 	})
 
+	test('passwords are stored as argon2id hashes with the OWASP parameters', async () => {
+		const [stored] = await db
+			.select({ passwordHash: users.passwordHash })
+			.from(users)
+			.where(eq(users.id, userId))
+		expect(stored.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
+		expect(stored.passwordHash).not.toContain(PASSWORD)
+	})
+
 	test('a wrong password is refused', async () => {
 		expect(await loginAs('ann@example.com', 'wrong-password')).toEqual({
 			ok: false,

@@ -5,7 +5,7 @@ import { db } from '#db/client'
 import { roleEnum, users, type Role } from '#db/schema/index'
 import { recordAudit } from '#app/lib/audit.server'
 import { hashPassword, PASSWORD_MIN_LENGTH, verifyPassword } from './password.server'
-import { createSession, deleteUserSessions } from './sessions.server'
+import { createSession, deleteSessionByToken, deleteUserSessions } from './sessions.server'
 import {
 	ACCOUNT_FREE_FAILURES,
 	ACCOUNT_LOCK_FAILURES,
@@ -152,10 +152,14 @@ export type LoginResult =
 	| { ok: true; token: string; expiresAt: Date; userId: string }
 	| { ok: false; reason: 'invalid' | 'throttled' | 'locked'; retryAt?: Date }
 
-/** Checks credentials with per-account and per-address throttling, and opens a session. */
+/**
+ * Checks credentials with per-account and per-address throttling, and opens a session. The
+ * session the browser presented with the sign-in (`previousToken`) ends: a token that existed
+ * before sign-in, which someone else may have planted or seen, never carries the new sign-in.
+ */
 export async function login(
 	input: { email: string; password: string },
-	meta: { ip: string; userAgent?: string | null },
+	meta: { ip: string; userAgent?: string | null; previousToken?: string | null },
 ): Promise<LoginResult> {
 	const email = input.email.trim().toLowerCase()
 	const keys = { account: accountKey(email), address: addressKey(meta.ip) }
@@ -177,6 +181,7 @@ export async function login(
 	if (!user || !valid || !user.active) return { ok: false, reason: 'invalid' }
 	await clearLoginFailures([keys.account])
 	await forgiveAttempt(keys.address, ADDRESS_FREE_FAILURES)
+	if (meta.previousToken) await deleteSessionByToken(meta.previousToken)
 	const session = await createSession(user.id, meta)
 	await recordAudit(db, {
 		actorId: user.id,
