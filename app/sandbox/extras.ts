@@ -9,7 +9,8 @@ import { z } from 'zod'
  * its own routes; `handle` answers `false` for anything that is not one of these.
  */
 
-const INBOUND_TYPES = [
+/** Every inbound message type the sandbox can produce (`POST /_sandbox/simulate/message`). */
+export const INBOUND_TYPES = [
 	'text',
 	'image',
 	'video',
@@ -25,6 +26,7 @@ const INBOUND_TYPES = [
 	'reaction',
 	'unsupported',
 ] as const
+export type InboundType = (typeof INBOUND_TYPES)[number]
 
 /** What the main server needs to store an inbound message and send its webhook. */
 export type InboundDelivery = {
