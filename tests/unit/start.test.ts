@@ -169,11 +169,15 @@ type StopTimeline = {
 }
 
 /**
- * Sends SIGINT to the whole process group (what a Ctrl-C at the terminal does) and records when
+ * Stops Pregón with a Ctrl-C (SIGINT to the whole process group, as the terminal sends it) or
+ * with SIGTERM to the launcher alone (what `kill` or a service manager sends), and records when
  * each of web, worker and sandbox exited and when the database started shutting down: the moment
  * PostgreSQL ends a connection this test holds open.
  */
-async function pressCtrlC(run: ReturnType<typeof startPregon>): Promise<StopTimeline> {
+async function stop(
+	run: ReturnType<typeof startPregon>,
+	how: 'ctrl-c' | 'sigterm',
+): Promise<StopTimeline> {
 	const roles: Record<string, RegExp> = {
 		web: /app\/cli\/web\.ts/,
 		worker: /jobs\/worker\.ts/,
@@ -199,7 +203,8 @@ async function pressCtrlC(run: ReturnType<typeof startPregon>): Promise<StopTime
 
 	const exitedAt = new Map<string, number>()
 	const output = run.output().length
-	process.kill(-(run.child.pid as number), 'SIGINT')
+	if (how === 'ctrl-c') process.kill(-(run.child.pid as number), 'SIGINT')
+	else process.kill(run.child.pid as number, 'SIGTERM')
 	const watch = setInterval(() => {
 		for (const [role, pid] of pids)
 			if (!exitedAt.has(role) && !isAlive(pid)) exitedAt.set(role, performance.now())
@@ -228,7 +233,7 @@ function expectOrderlyStop(stop: StopTimeline) {
 }
 
 describe('npm start', () => {
-	test('first start prints credentials that sign in; Ctrl-C stops everything, the database last; a restart reuses the data', async () => {
+	test('first start prints credentials that sign in; Ctrl-C or SIGTERM stops everything, the database last; a restart reuses the data', async () => {
 		const first = startPregon()
 		await waitUntilReady(first)
 		const email = /email:\s+(\S+)/.exec(first.output())?.[1]
@@ -237,7 +242,7 @@ describe('npm start', () => {
 		expect(password?.length).toBeGreaterThanOrEqual(12)
 		expect(await signIn(email as string, password as string)).toContain('Administrator')
 		expect(await signIn(email as string, 'not-the-password')).toBeNull()
-		expectOrderlyStop(await pressCtrlC(first))
+		expectOrderlyStop(await stop(first, 'ctrl-c'))
 
 		seenPids.clear()
 		const second = startPregon()
@@ -245,6 +250,6 @@ describe('npm start', () => {
 		expect(second.output()).not.toContain('First start')
 		expect(second.output()).not.toMatch(/password:/)
 		expect(await signIn(email as string, password as string)).toContain('Administrator')
-		expectOrderlyStop(await pressCtrlC(second))
+		expectOrderlyStop(await stop(second, 'sigterm'))
 	}, 240_000)
 })
