@@ -122,6 +122,5 @@ describe('more than one web server and worker on one database', () => {
 		await waitFor('the runs to be logged', () => runsBy().flat().length >= ids.length, 10_000)
 		const runs = runsBy().flat()
 		expect(runs.sort()).toEqual([...ids].sort())
-		for (const ran of runsBy()) expect(ran.length, 'both workers took jobs').toBeGreaterThan(0)
 	}, 60_000)
 })
