@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '#db/embedded'
 import { migrateDatabase } from '#db/migrate'
 import { getEnv, isSandboxMode } from '#app/lib/env.server'
-import { childEnvironments } from '#app/lib/launcher.server'
+import { childEnvironments, WORKER_NODE_FLAGS } from '#app/lib/launcher.server'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const env = getEnv()
@@ -18,10 +18,15 @@ const children = new Map<string, ChildProcess>()
 let embedded: EmbeddedDatabase | undefined
 let stopping = false
 
-function startChild(name: string, script: string, childEnv: NodeJS.ProcessEnv) {
+function startChild(
+	name: string,
+	script: string,
+	childEnv: NodeJS.ProcessEnv,
+	nodeFlags: string[] = [],
+) {
 	const child = fork(path.join(root, script), [], {
 		env: childEnv,
-		execArgv: ['--import', 'tsx'],
+		execArgv: [...nodeFlags, '--import', 'tsx'],
 		stdio: 'inherit',
 		// Out of the terminal's process group, so a Ctrl-C reaches only this process, which stops
 		// the children in order (stopAll) instead of all at once.
@@ -33,7 +38,7 @@ function startChild(name: string, script: string, childEnv: NodeJS.ProcessEnv) {
 		if (stopping) return
 		console.error(`${name} exited (${signal ?? code}); restarting in 1 s`)
 		setTimeout(() => {
-			if (!stopping) startChild(name, script, childEnv)
+			if (!stopping) startChild(name, script, childEnv, nodeFlags)
 		}, 1000)
 	})
 }
@@ -97,7 +102,7 @@ try {
 
 	const envs = childEnvironments({ env, inherited: process.env, databaseUrl, dataDir })
 	if (envs.sandbox) startChild('sandbox', 'app/sandbox/main.ts', envs.sandbox)
-	startChild('worker', 'jobs/worker.ts', envs.app)
+	startChild('worker', 'jobs/worker.ts', envs.app, WORKER_NODE_FLAGS)
 	startChild('web', 'app/cli/web.ts', envs.app)
 
 	const url = env.APP_URL ?? `http://localhost:${env.PORT}`

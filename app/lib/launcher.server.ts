@@ -11,6 +11,14 @@ import { isSandboxMode, type Env } from '#app/lib/env.server'
  * across a restart still verifies.
  */
 
+/**
+ * Node flags for the processes that run imports (the worker, `npm run import`). V8's default young
+ * generation (16 MB semi-spaces) let a million-row import peak at ~280 MB RSS; with 4 MB it peaks
+ * at ~240 MB for no more CPU (measured: docs/decisions/018-import-merge-in-chunks-without-link-foreign-keys.md).
+ * Also in package.json's start:worker and import scripts, which cannot import this.
+ */
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=4']
+
 export const SANDBOX_SECRET_FILES = {
 	kapsoWebhook: 'sandbox-webhook-secret',
 	metaApp: 'sandbox-meta-app-secret',

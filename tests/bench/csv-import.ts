@@ -14,6 +14,7 @@ import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import Papa from 'papaparse'
 import postgres from 'postgres'
+import { WORKER_NODE_FLAGS } from '#app/lib/launcher.server'
 import { generateContactsCsv } from './contacts-csv'
 import type { BenchFigure } from './types'
 
@@ -54,6 +55,7 @@ function runImportProcess(file: string, databaseUrl: string) {
 				'-o',
 				timeFile,
 				process.execPath,
+				...WORKER_NODE_FLAGS,
 				'--import',
 				'tsx',
 				'app/cli/import.ts',

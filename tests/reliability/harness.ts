@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import { WORKER_NODE_FLAGS } from '#app/lib/launcher.server'
 import { sql } from '#db/client'
 
 const root = path.resolve(import.meta.dirname, '../..')
@@ -28,13 +29,18 @@ function spawnChild(
 	args: string[],
 	env: NodeJS.ProcessEnv,
 	onLine?: (line: Record<string, unknown>) => void,
+	nodeFlags: string[] = [],
 ) {
 	return new Promise<{ child: ChildProcess; first: Record<string, unknown> }>((resolve, reject) => {
-		const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, file), ...args], {
-			cwd: root,
-			env,
-			stdio: ['ignore', 'pipe', 'inherit'],
-		})
+		const child = spawn(
+			process.execPath,
+			[...nodeFlags, '--import', 'tsx', path.join(root, file), ...args],
+			{
+				cwd: root,
+				env,
+				stdio: ['ignore', 'pipe', 'inherit'],
+			},
+		)
 		let output = ''
 		const onData = (chunk: Buffer) => {
 			output += chunk.toString()
@@ -175,6 +181,7 @@ export async function startWorkerProcess(
 		[],
 		{ ...process.env, SANDBOX_URL: sandboxUrl, ...extraEnv },
 		onLine,
+		WORKER_NODE_FLAGS,
 	)
 	return { child, pid: first.pid as number }
 }
