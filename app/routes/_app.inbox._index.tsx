@@ -1,12 +1,21 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { GeneralErrorBoundary } from '#app/components/error-boundary'
-import { requestHistoryImport } from '#app/lib/inbox/import.server'
+import {
+	getLastHistoryImports,
+	requestHistoryImport,
+	type ImportOutcome,
+} from '#app/lib/inbox/import.server'
 import { ALL_ROLES, requireRole } from '#app/utils/auth.server'
+import { formatDateTime, formatNumber } from '#app/utils/format'
 
 export async function loader({ request }: LoaderFunctionArgs) {
 	const user = await requireRole(request, ALL_ROLES)
-	return { canImport: user.role !== 'analyst' }
+	return {
+		canImport: user.role !== 'analyst',
+		lastImports: await getLastHistoryImports(),
+		timezone: user.timezone,
+	}
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -18,8 +27,35 @@ export async function action({ request }: ActionFunctionArgs) {
 	}
 }
 
+/** The import runs in the worker, so this is the only place a refused key or a Kapso outage shows. */
+function ImportOutcomeNotice({
+	label,
+	outcome,
+	timeZone,
+}: {
+	label: string
+	outcome: ImportOutcome | null
+	timeZone: string
+}) {
+	if (!outcome) return null
+	const at = formatDateTime(outcome.finishedAt, timeZone)
+	if (!outcome.ok)
+		return (
+			<div className="alert alert-error" role="alert">
+				{label} failed at {at}: {outcome.message}
+			</div>
+		)
+	return (
+		<p className="muted" role="status">
+			{label} finished at {at}: {formatNumber(outcome.conversations)} conversations,{' '}
+			{formatNumber(outcome.inserted)} new messages ({formatNumber(outcome.skipped)} already
+			stored).
+		</p>
+	)
+}
+
 export default function InboxIndex() {
-	const { canImport } = useLoaderData<typeof loader>()
+	const { canImport, lastImports, timezone } = useLoaderData<typeof loader>()
 	const result = useActionData<typeof action>()
 	const navigation = useNavigation()
 	return (
@@ -28,6 +64,20 @@ export default function InboxIndex() {
 				<h2>Select a conversation</h2>
 				<p>Pick a conversation on the left to read it and answer.</p>
 			</div>
+			{lastImports.full || lastImports.recent ? (
+				<div className="stack inbox-import">
+					<ImportOutcomeNotice
+						label="Last full history import"
+						outcome={lastImports.full}
+						timeZone={timezone}
+					/>
+					<ImportOutcomeNotice
+						label="Last scheduled copy of recent conversations"
+						outcome={lastImports.recent}
+						timeZone={timezone}
+					/>
+				</div>
+			) : null}
 			{canImport ? (
 				<Form method="post" className="stack inbox-import">
 					<p className="muted">

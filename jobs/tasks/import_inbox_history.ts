@@ -3,8 +3,9 @@ import { importInboxHistory, ImportPayloadSchema } from '#app/lib/inbox/import.s
 
 /**
  * Copies Kapso's conversations and messages into the inbox: everything on demand, the recently
- * active ones on a schedule (catching what webhooks missed). A Kapso failure throws, so
- * graphile-worker retries later with backoff.
+ * active ones on a schedule (catching what webhooks missed). How it ended is recorded for the
+ * inbox by importInboxHistory; a Kapso failure also throws, so graphile-worker retries later
+ * with backoff.
  */
 const importInboxHistoryTask: Task = async (payload, helpers) => {
 	const options = ImportPayloadSchema.parse(payload ?? {})

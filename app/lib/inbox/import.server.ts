@@ -1,13 +1,12 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, inArray, sql as q } from 'drizzle-orm'
 import { z } from 'zod'
 import { db } from '#db/client'
-import { broadcastRecipients, senders, templates } from '#db/schema/index'
+import { appSettings, broadcastRecipients, senders, templates } from '#db/schema/index'
 import { recordAudit } from '#app/lib/audit.server'
 import { enqueueJob } from '#app/lib/jobs/enqueue.server'
 import { getKapsoGateway, type KapsoGateway } from '#app/lib/kapso/gateway.server'
-import type { ConversationInfo, MessageInfo } from '#app/lib/kapso/types'
+import type { ConversationInfo, GatewayError, MessageInfo } from '#app/lib/kapso/types'
 import { renderTemplate, valuesFromSendComponents } from './render-template'
-import { gatewayProblem } from './replies.server'
 import {
 	recordInboundMessage,
 	recordOutboundMessage,
@@ -34,6 +33,25 @@ type Gateway = Pick<KapsoGateway, 'listConversations' | 'listConversationMessage
 export type ImportStats = { conversations: number; inserted: number; skipped: number }
 export type ImportResult =
 	({ ok: true } & ImportStats) | ({ ok: false; message: string } & ImportStats)
+
+/** Where the outcome of the last run of each kind is kept, so the inbox can say how it went. */
+const OUTCOME_KEYS = {
+	full: 'inbox_history_import_full',
+	recent: 'inbox_history_import_recent',
+} as const
+type ImportScope = keyof typeof OUTCOME_KEYS
+
+const ImportOutcomeSchema = z.object({
+	ok: z.boolean(),
+	/** Why it stopped, in words for the team; null when it finished. */
+	message: z.string().nullable(),
+	startedAt: z.iso.datetime(),
+	finishedAt: z.iso.datetime(),
+	conversations: z.number().int(),
+	inserted: z.number().int(),
+	skipped: z.number().int(),
+})
+export type ImportOutcome = z.infer<typeof ImportOutcomeSchema>
 
 const MAX_CONVERSATION_PAGES = 200
 const MAX_MESSAGE_PAGES = 50
@@ -95,6 +113,25 @@ async function renderedTemplate(wabaId: string, wamid: string, payload: Record<s
 	return renderTemplate(name, template.remoteComponents ?? template.components, values)
 }
 
+/**
+ * Why an import stopped. Unlike a failed reply, nothing was being sent, so the reply wording
+ * ("nothing was sent, try again") would mislead; what helps is which setting to check.
+ */
+export function importProblem(error: GatewayError) {
+	if (error.httpStatus === 401 || error.code === 190)
+		return 'Kapso rejected the API key (it may have expired or been revoked). Check KAPSO_API_KEY.'
+	if (error.httpStatus === 403)
+		return "Kapso refused to list this number's conversations. Check that the sender belongs to the Kapso project of the API key."
+	if (error.httpStatus === null && error.class === 'retryable') {
+		const how = error.title.startsWith('Kapso unreachable') ? '' : ` (${error.title.toLowerCase()})`
+		return `Kapso could not be reached${how}. Check the network and KAPSO_BASE_URL.`
+	}
+	if (error.httpStatus === 429) return 'Kapso asked to slow down. The import is retried later.'
+	if (error.httpStatus !== null && error.httpStatus >= 500)
+		return `Kapso had a temporary error (HTTP ${error.httpStatus}). The import is retried later.`
+	return `Kapso refused the request: ${error.title}${error.httpStatus ? ` (HTTP ${error.httpStatus})` : ''}.`
+}
+
 async function importConversation(
 	sender: typeof senders.$inferSelect,
 	info: ConversationInfo,
@@ -124,7 +161,7 @@ async function importConversation(
 			limit: 100,
 			after,
 		})
-		if (!result.ok) return gatewayProblem(result)
+		if (!result.ok) return importProblem(result)
 		found.push(...result.items)
 		after = result.nextCursor
 		if (!after) break
@@ -167,17 +204,11 @@ async function importConversation(
 	return null
 }
 
-/**
- * Copies conversations and messages from Kapso into the inbox. Safe to run any number of times
- * and concurrently with webhooks: messages are keyed by wamid and conversations by Kapso's id, so
- * nothing is stored twice. Imported messages do not count as unread.
- */
-export async function importInboxHistory(
-	options: ImportOptions = {},
-	gateway: Gateway = getKapsoGateway(),
+async function copyHistory(
+	{ senderId, sinceHours }: z.output<typeof ImportPayloadSchema>,
+	gateway: Gateway,
+	stats: ImportStats,
 ): Promise<ImportResult> {
-	const { senderId, sinceHours } = ImportPayloadSchema.parse(options)
-	const stats: ImportStats = { conversations: 0, inserted: 0, skipped: 0 }
 	const list = senderId
 		? await db.select().from(senders).where(eq(senders.id, senderId))
 		: await db.select().from(senders)
@@ -191,7 +222,7 @@ export async function importInboxHistory(
 				limit: 50,
 				after,
 			})
-			if (!result.ok) return { ok: false, message: gatewayProblem(result), ...stats }
+			if (!result.ok) return { ok: false, message: importProblem(result), ...stats }
 			for (const info of result.items) {
 				const problem = await importConversation(sender, info, gateway, stats)
 				if (problem) return { ok: false, message: problem, ...stats }
@@ -201,6 +232,65 @@ export async function importInboxHistory(
 		}
 	}
 	return { ok: true, ...stats }
+}
+
+async function recordOutcome(scope: ImportScope, startedAt: Date, result: ImportResult) {
+	const value: ImportOutcome = {
+		ok: result.ok,
+		message: result.ok ? null : result.message,
+		startedAt: startedAt.toISOString(),
+		finishedAt: new Date().toISOString(),
+		conversations: result.conversations,
+		inserted: result.inserted,
+		skipped: result.skipped,
+	}
+	await db
+		.insert(appSettings)
+		.values({ key: OUTCOME_KEYS[scope], value })
+		.onConflictDoUpdate({ target: appSettings.key, set: { value, updatedAt: q`now()` } })
+}
+
+/**
+ * Copies conversations and messages from Kapso into the inbox. Safe to run any number of times
+ * and concurrently with webhooks: messages are keyed by wamid and conversations by Kapso's id, so
+ * nothing is stored twice. Imported messages do not count as unread. How it ended is recorded
+ * (a full import and the scheduled recent one apart), because it runs in the worker where
+ * nobody would otherwise see that Kapso refused the key or could not be reached.
+ */
+export async function importInboxHistory(
+	options: ImportOptions = {},
+	gateway: Gateway = getKapsoGateway(),
+): Promise<ImportResult> {
+	const parsed = ImportPayloadSchema.parse(options)
+	const scope: ImportScope = parsed.sinceHours ? 'recent' : 'full'
+	const startedAt = new Date()
+	const stats: ImportStats = { conversations: 0, inserted: 0, skipped: 0 }
+	let result: ImportResult
+	try {
+		result = await copyHistory(parsed, gateway, stats)
+	} catch (error) {
+		const message = 'The import stopped on an internal error; the worker log has the details.'
+		// The original error is the one worth throwing, even if recording this fails too.
+		await recordOutcome(scope, startedAt, { ok: false, message, ...stats }).catch(() => undefined)
+		throw error
+	}
+	await recordOutcome(scope, startedAt, result)
+	return result
+}
+
+/** How the last full import and the last scheduled recent import ended; null for one never run. */
+export async function getLastHistoryImports(): Promise<Record<ImportScope, ImportOutcome | null>> {
+	const rows = await db
+		.select({ key: appSettings.key, value: appSettings.value })
+		.from(appSettings)
+		.where(inArray(appSettings.key, Object.values(OUTCOME_KEYS)))
+	const outcome = (scope: ImportScope) => {
+		const parsed = ImportOutcomeSchema.safeParse(
+			rows.find((row) => row.key === OUTCOME_KEYS[scope])?.value,
+		)
+		return parsed.success ? parsed.data : null
+	}
+	return { full: outcome('full'), recent: outcome('recent') }
 }
 
 /** Queues a full history import (one at a time: a second request while one waits is the same job). */

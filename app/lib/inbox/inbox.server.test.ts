@@ -1,8 +1,9 @@
 import net from 'node:net'
-import { eq } from 'drizzle-orm'
+import { eq, like } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { db, sql } from '#db/client'
 import {
+	appSettings,
 	broadcastRecipients,
 	broadcasts,
 	contacts,
@@ -25,7 +26,7 @@ import {
 	listRepliedBroadcasts,
 	storedMessages,
 } from './conversations.server'
-import { importInboxHistory } from './import.server'
+import { getLastHistoryImports, importInboxHistory } from './import.server'
 import {
 	endConversation,
 	gatewayProblem,
@@ -490,6 +491,10 @@ describe('gateway problems in words', () => {
 })
 
 describe('history import', () => {
+	beforeEach(async () => {
+		await db.delete(appSettings).where(like(appSettings.key, 'inbox_history_import_%'))
+	})
+
 	test('imports conversations and messages from Kapso once, however often it runs, and can end them', async () => {
 		sandbox.simulateReply({ from: '5491166660000', text: 'Hola, ¿abren mañana?' })
 		sandbox.simulateReply({
@@ -629,6 +634,47 @@ describe('history import', () => {
 		})
 		const result = await importInboxHistory({}, down)
 		expect(result).toMatchObject({ ok: false, inserted: 0 })
-		expect(!result.ok && result.message).toContain('could not be reached')
+		expect(!result.ok && result.message).toBe(
+			'Kapso could not be reached. Check the network and KAPSO_BASE_URL.',
+		)
+		expect((await getLastHistoryImports()).full).toMatchObject({
+			ok: false,
+			message: !result.ok && result.message,
+		})
+	})
+
+	test('how the last import ended is recorded for the inbox: its counts, or why Kapso refused it', async () => {
+		expect(await getLastHistoryImports()).toEqual({ full: null, recent: null })
+		sandbox.simulateReply({ from: '5491166660000', text: 'Hola' })
+		await gateway.sendText({ phoneNumberId: PHONE, to: '+5491166660000', body: 'Buenas' })
+		const startedBefore = Date.now()
+		expect(await importInboxHistory({}, gateway)).toMatchObject({ ok: true })
+		const done = await getLastHistoryImports()
+		expect(done).toEqual({
+			full: {
+				ok: true,
+				message: null,
+				startedAt: expect.any(String),
+				finishedAt: expect.any(String),
+				conversations: 1,
+				inserted: 2,
+				skipped: 0,
+			},
+			recent: null,
+		})
+		expect(Date.parse(done.full?.startedAt as string)).toBeGreaterThanOrEqual(startedBefore)
+
+		// The key expired: the scheduled copy says so, and the full import's success is kept apart.
+		const expired = createKapsoGateway({ baseUrl: sandbox.url, apiKey: 'expired', timeoutMs: 5000 })
+		expect(await importInboxHistory({ sinceHours: 2 }, expired)).toMatchObject({ ok: false })
+		const refused = await getLastHistoryImports()
+		expect(refused.recent).toMatchObject({
+			ok: false,
+			message:
+				'Kapso rejected the API key (it may have expired or been revoked). Check KAPSO_API_KEY.',
+			conversations: 0,
+			inserted: 0,
+		})
+		expect(refused.full).toEqual(done.full)
 	})
 })
