@@ -168,3 +168,101 @@ test('an analyst reads conversations with masked numbers and cannot answer', asy
 	).toBeVisible()
 	await expect(page.getByRole('textbox', { name: 'Reply' })).toHaveCount(0)
 })
+
+test('when the contact last wrote over 24 hours ago only a template can be sent, beside their tags, attributes and opt-out', async ({
+	page,
+}) => {
+	const phone = `+54911${String(Date.now()).slice(-8)}`
+	const sql = e2eDatabase()
+	let conversationId: string
+	try {
+		const [sender] = await sql`select id from senders where phone_number_id = ${PHONE_NUMBER_ID}`
+		const [contact] = await sql`
+			insert into contacts (phone_e164, name, tags, attributes, opted_out_at, opt_out_source)
+			values (${phone}, 'Olga Old', ${['vip', 'madrid']}, ${sql.json({ city: 'Madrid', plan: 'Gold' })},
+				now() - interval '2 days', 'keyword')
+			returning id`
+		const [conversation] = await sql`
+			insert into conversations (sender_id, contact_id, status, last_message_at, last_inbound_at)
+			values (${sender.id}, ${contact.id}, 'active', now() - interval '30 hours', now() - interval '30 hours')
+			returning id`
+		conversationId = conversation.id
+		const body = '¿Sigue la oferta?'
+		await sql`
+			insert into messages (conversation_id, direction, wamid, type, body, payload, status, occurred_at)
+			values (${conversationId}, 'inbound', ${`wamid.e2e-old-${phone.slice(1)}`}, 'text', ${body},
+				${sql.json({ from: phone.slice(1), type: 'text', text: { body } })}, 'read', now() - interval '30 hours')`
+		const components = [
+			{ type: 'BODY', text: 'Hola {{1}}, la oferta sigue.', example: { body_text: [['Olga']] } },
+		]
+		const [template] = await sql`
+			insert into templates (waba_id, name, language, category, components, meta_status, review_state, origin)
+			values (${WABA_ID}, ${`e2e_window_${phone.slice(-8)}`}, 'es', 'MARKETING', ${sql.json(components)}, 'APPROVED', 'submitted', 'external')
+			returning id`
+		cleanups.push(async () => {
+			const db = e2eDatabase()
+			try {
+				await db`delete from contacts where id = ${contact.id}`
+				await db`delete from templates where id = ${template.id}`
+			} finally {
+				await db.end({ timeout: 5 })
+			}
+		})
+	} finally {
+		await sql.end({ timeout: 5 })
+	}
+
+	await login(page, 'marketer')
+	await page.goto(`/inbox/${conversationId}`)
+	await expect(page.getByTestId('chat')).toContainText('¿Sigue la oferta?')
+	await expect(page.getByTestId('window-closed')).toContainText(
+		'More than 24 hours have passed since this contact last wrote',
+	)
+	await expect(page.getByRole('textbox', { name: 'Reply' })).toHaveCount(0)
+	await page.getByLabel('Template').selectOption({ label: `e2e_window_${phone.slice(-8)} (es)` })
+	await expect(page.getByText('Hola {{1}}, la oferta sigue.')).toBeVisible()
+	await expect(page.getByLabel('Body {{1}}')).toBeVisible()
+	await expect(page.getByRole('button', { name: 'Send template' })).toBeVisible()
+
+	const panel = page.getByRole('complementary', { name: 'Contact' })
+	await expect(panel.getByRole('heading', { name: 'Olga Old' })).toBeVisible()
+	await expect(panel).toContainText('Opted out')
+	await expect(panel).toContainText('sent an opt-out keyword')
+	await expect(panel).not.toContainText('Subscribed')
+	for (const tag of ['vip', 'madrid'])
+		await expect(panel.getByText(tag, { exact: true })).toBeVisible()
+	await expect(panel.locator('dt', { hasText: 'city' }).locator('+ dd')).toHaveText('Madrid')
+	await expect(panel.locator('dt', { hasText: 'plan' }).locator('+ dd')).toHaveText('Gold')
+})
+
+test('a history import Kapso refuses says why in the inbox, and the next one that works replaces it', async ({
+	page,
+}) => {
+	const settings = (await (await fetch(`${SANDBOX}/_sandbox/settings`)).json()) as {
+		apiKey: string | null
+	}
+	await login(page, 'marketer')
+	await page.goto('/inbox')
+
+	// The key the app uses stops working, as when it expires or is revoked in Kapso.
+	await sandbox('/_sandbox/settings', { apiKey: 'rotated-in-kapso' })
+	cleanups.push(async () => {
+		await sandbox('/_sandbox/settings', { apiKey: settings.apiKey })
+	})
+	await page.getByRole('button', { name: 'Import history from Kapso' }).click()
+	await expect(page.getByText('History import started.')).toBeVisible()
+	// No reload: the inbox's live poll brings the worker's outcome in.
+	await expect(page.getByRole('alert')).toHaveText(
+		/^Last full history import failed at \d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC: Kapso rejected the API key \(it may have expired or been revoked\)\. Check KAPSO_API_KEY\.$/,
+		{ timeout: 30_000 },
+	)
+
+	await sandbox('/_sandbox/settings', { apiKey: settings.apiKey })
+	await page.getByRole('button', { name: 'Import history from Kapso' }).click()
+	await expect(
+		page.getByRole('status').filter({ hasText: 'Last full history import finished at' }),
+	).toHaveText(/UTC: \d+ conversations, \d+ new messages \(\d+ already stored\)\.$/, {
+		timeout: 30_000,
+	})
+	await expect(page.getByRole('alert')).toHaveCount(0)
+})
