@@ -24,9 +24,12 @@ export default function SettingsRoute() {
 						<Link to="/settings/users">Users and roles</Link>
 						<Link to="/settings/senders">Sender numbers</Link>
 						<Link to="/settings/broadcasts">Broadcasts: approval and auto-pause</Link>
+						<Link to="/settings/opt-out-keywords">Opt-out keywords</Link>
 					</>
 				) : (
-					<p className="muted">Users and sender numbers are managed by an admin.</p>
+					<p className="muted">
+						Users, sender numbers and opt-out keywords are managed by an admin.
+					</p>
 				)}
 			</div>
 		</div>

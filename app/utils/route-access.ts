@@ -22,6 +22,7 @@ export const routeAccess: Record<string, RouteAccess> = {
 	'_app.settings.users': { loader: admins, action: admins },
 	'_app.settings.senders': { loader: admins, action: admins },
 	'_app.settings.broadcasts': { loader: admins, action: admins },
+	'_app.settings.opt-out-keywords': { loader: admins, action: admins },
 	'_app.reports._index': { loader: everyone },
 	'_app.reports.compare': { loader: everyone },
 	'_app.reports.broadcasts.$broadcastId': { loader: everyone },

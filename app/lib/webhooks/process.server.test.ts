@@ -1,6 +1,7 @@
 import { sql as q } from 'drizzle-orm'
 import { runOnce } from 'graphile-worker'
 import { beforeEach, describe, expect, test } from 'vitest'
+import { createUser } from '#app/lib/auth/users.server'
 import { db, sql } from '#db/client'
 import processWebhookEventsTask from '#jobs/tasks/process_webhook_events'
 import {
@@ -9,6 +10,7 @@ import {
 	PROCESS_JOB,
 	type StoredEvent,
 } from './ingest.server'
+import { restoreDefaultOptOutKeywords, saveOptOutKeywords } from './opt-out-keywords.server'
 import { applyPendingEventsForWamids, processWebhookEvents } from './process.server'
 import { pruneWebhookEvents } from './retention.server'
 import {
@@ -324,18 +326,27 @@ describe('inbound messages', () => {
 		expect(audit).toHaveLength(3)
 	})
 
-	test('the keyword list is configurable in app_settings', async () => {
-		await db.execute(q`insert into app_settings (key, value) values ('opt_out_keywords', '["ALTO"]'::jsonb)
-			on conflict (key) do update set value = excluded.value`)
+	test('a keyword list saved in Settings is what opts out: a custom word does, a removed default does not until restored', async () => {
+		const admin = await createUser({ email: 'keywords@process.test', name: 'Admin', role: 'admin', password: 'keywords-password' }, null)
+		await saveOptOutKeywords({ keywords: 'Alto\nBAJA' }, admin.id)
 		try {
-			const { recipients: rs } = await seedBroadcast({ count: 2 })
+			const { recipients: rs } = await seedBroadcast({ count: 4 })
 			await ingest([
 				kapsoInbound({ wamid: 'wamid.cfg.1', from: rs[0].phone.slice(1), timestamp: T0, text: 'alto' }),
 				kapsoInbound({ wamid: 'wamid.cfg.2', from: rs[1].phone.slice(1), timestamp: T0, text: 'STOP' }),
 			])
 			await processWebhookEvents()
 			expect(await optOut(rs[0].phone)).toMatchObject({ opt_out_source: 'keyword' })
-			expect(await optOut(rs[1].phone)).toMatchObject({ opt_out_source: null })
+			expect(await optOut(rs[1].phone)).toMatchObject({ opted_out_at: null, opt_out_source: null })
+
+			await restoreDefaultOptOutKeywords(admin.id)
+			await ingest([
+				kapsoInbound({ wamid: 'wamid.cfg.3', from: rs[2].phone.slice(1), timestamp: T0, text: 'STOP' }),
+				kapsoInbound({ wamid: 'wamid.cfg.4', from: rs[3].phone.slice(1), timestamp: T0, text: 'alto' }),
+			])
+			await processWebhookEvents()
+			expect(await optOut(rs[2].phone)).toMatchObject({ opt_out_source: 'keyword' })
+			expect(await optOut(rs[3].phone)).toMatchObject({ opted_out_at: null, opt_out_source: null })
 		} finally {
 			await db.execute(q`delete from app_settings where key = 'opt_out_keywords'`)
 		}

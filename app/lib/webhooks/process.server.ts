@@ -14,9 +14,7 @@ import {
 import { applyTemplateStatusUpdate } from '#app/lib/templates/templates.server'
 import { db, type Executor } from '#db/client'
 import {
-	DEFAULT_OPT_OUT_KEYWORDS,
 	factsOf,
-	normaliseKeyword,
 	optOutSourceOf,
 	type ConversationFact,
 	type Fact,
@@ -26,6 +24,7 @@ import {
 	type StatusFact,
 } from './events'
 import { PROCESS_JOB, PROCESS_QUEUE } from './ingest.server'
+import { optOutKeywordSet } from './opt-out-keywords.server'
 
 /**
  * Processing of stored webhook events. Statuses are applied to the ledger set-wise (one
@@ -255,17 +254,6 @@ export async function applyStatusFacts(
 	return new Set(wamids.filter((wamid) => !matched.has(wamid)))
 }
 
-async function optOutKeywords(executor: Executor) {
-	const rows = await executor.execute<{ value: unknown }>(
-		sql`select value from app_settings where key = 'opt_out_keywords'`,
-	)
-	const configured = rows[0]?.value
-	const list = Array.isArray(configured)
-		? configured.filter((k): k is string => typeof k === 'string')
-		: DEFAULT_OPT_OUT_KEYWORDS
-	return new Set(list.map(normaliseKeyword).filter((k) => k !== ''))
-}
-
 /** Reply attribution looks back this far for the broadcast message a reply answers. */
 export const REPLY_WINDOW_HOURS = 72
 
@@ -491,7 +479,7 @@ async function processRows(tx: Executor, rows: StoredRow[]): Promise<RowOutcome[
 			try {
 				await tx.transaction(async (savepoint) => {
 					if (fact.kind === 'inbound') {
-						keywords ??= await optOutKeywords(savepoint)
+						keywords ??= await optOutKeywordSet(savepoint)
 						await handleInbound(savepoint, fact, keywords)
 					} else if (fact.kind === 'preference') {
 						await handlePreference(savepoint, fact)
