@@ -31,6 +31,9 @@ export default defineConfig({
 		url: `http://localhost:${port}/healthz`,
 		reuseExistingServer: false,
 		timeout: 120_000,
+		// SIGTERM lets the launcher stop its web, worker and sandbox children in order; the default
+		// SIGKILL would leave them running on their ports (they live in their own process groups).
+		gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
 		stdout: 'ignore',
 		stderr: 'pipe',
 		env: {
