@@ -10,28 +10,18 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import type { BenchFigure } from './types'
 import { signKapsoBody } from '#app/lib/kapso/signatures'
+import { freePort } from '#tests/support/ports'
 
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const PHONE_NUMBER_ID = '100000000000001'
 const STATUSES = ['sent', 'delivered', 'read'] as const
 
-async function freePort() {
-	return new Promise<number>((resolve, reject) => {
-		const server = net.createServer()
-		server.once('error', reject)
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo
-			server.close(() => resolve(port))
-		})
-	})
-}
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000) {
 	const deadline = Date.now() + timeoutMs

@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import { scheduleBroadcast } from '#app/lib/broadcasts/broadcasts.server'
 import {
 	seedBroadcast,
@@ -31,6 +30,7 @@ import {
 	type SandboxProcess,
 	type WorkerProcess,
 } from './harness'
+import { freePort } from '#tests/support/ports'
 
 export type SoakOptions = {
 	minutes: number
@@ -64,17 +64,6 @@ function rssMb(pid: number) {
 	} catch {
 		return Number.NaN
 	}
-}
-
-function freePort() {
-	return new Promise<number>((resolve, reject) => {
-		const server = net.createServer()
-		server.once('error', reject)
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo
-			server.close(() => resolve(port))
-		})
-	})
 }
 
 function percentile(sorted: number[], p: number) {

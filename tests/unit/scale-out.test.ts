@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { db } from '#db/client'
 import { createUser } from '#app/lib/auth/users.server'
+import { freePort } from '#tests/support/ports'
 
 /**
  * Scaling out: two `npm run start:web` and two `npm run start:worker` processes against one
@@ -14,17 +14,6 @@ import { createUser } from '#app/lib/auth/users.server'
 const root = path.resolve(__dirname, '../..')
 const processes: Array<{ child: ChildProcess; output: () => string; exited: Promise<unknown> }> = []
 let webPorts: Array<number>
-
-function freePort() {
-	return new Promise<number>((resolve, reject) => {
-		const server = net.createServer()
-		server.once('error', reject)
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo
-			server.close(() => resolve(port))
-		})
-	})
-}
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000) {
 	const deadline = Date.now() + timeoutMs

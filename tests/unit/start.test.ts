@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { freePort } from '#tests/support/ports'
 
 /**
  * `npm start` end to end: the embedded PostgreSQL, first-start credentials, signing in over HTTP,
@@ -18,17 +18,6 @@ fs.chmodSync(dataDir, 0o755)
 const started: Array<ChildProcess> = []
 const seenPids = new Set<number>()
 let ports: { web: number; pg: number; sandbox: number }
-
-function freePort() {
-	return new Promise<number>((resolve, reject) => {
-		const server = net.createServer()
-		server.once('error', reject)
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo
-			server.close(() => resolve(port))
-		})
-	})
-}
 
 beforeAll(async () => {
 	if (!fs.existsSync(path.join(root, 'build/server/index.js'))) {
