@@ -269,13 +269,13 @@ export async function auditLedger(broadcastId: string, ledger: LedgerEntry[]) {
 	return { duplicates, lost, notSent, accepted: ledger.length, expected: expected.size }
 }
 
-/** Largest number of sends accepted in any sliding one-second window. */
-export function maxInAnySecond(ledger: LedgerEntry[]) {
+/** Largest number of sends accepted in any sliding window of `windowMs` (one second). */
+export function maxInAnySecond(ledger: LedgerEntry[], windowMs = 1000) {
 	const times = ledger.map((entry) => Date.parse(entry.acceptedAt)).sort((a, b) => a - b)
 	let max = 0
 	let lo = 0
 	for (let hi = 0; hi < times.length; hi++) {
-		while (times[hi] - times[lo] >= 1000) lo++
+		while (times[hi] - times[lo] >= windowMs) lo++
 		max = Math.max(max, hi - lo + 1)
 	}
 	return max

@@ -17,6 +17,7 @@ import { startSandboxProcess, startWorkerProcess, stopWorker } from '#tests/reli
 import {
 	broadcastStatus,
 	maxPerSecond,
+	RECEIVER_JITTER_MS,
 	recipientCounts,
 	seedBroadcast,
 	seedContacts,
@@ -124,9 +125,8 @@ describe('a broadcast end to end, through graphile-worker and the sandbox', () =
 			const ledger = await remote.ledger(sender.phoneNumberId)
 			expect(ledger.length).toBe(400)
 			expect(new Set(ledger.map((entry) => entry.callbackData)).size).toBe(400)
-			expect(maxPerSecond(ledger.map((entry) => Date.parse(entry.acceptedAt)))).toBeLessThanOrEqual(
-				40,
-			)
+			const arrivals = ledger.map((entry) => Date.parse(entry.acceptedAt))
+			expect(maxPerSecond(arrivals, 1000 - RECEIVER_JITTER_MS)).toBeLessThanOrEqual(40)
 			// Both processes did send (the claims were shared, not serialised on one).
 			const pools = await sql`select count(distinct claimed_by)::int as n from broadcast_recipients
 				where broadcast_id in (${a.id}::uuid, ${b.id}::uuid)`

@@ -166,13 +166,23 @@ export async function broadcastStatus(broadcastId: string) {
 	return row
 }
 
-/** Largest number of accepted sends of one number in any sliding one-second window. */
-export function maxPerSecond(acceptedAt: number[]) {
+/**
+ * How late the test suites' sandbox may stamp a send's arrival. It shares two loaded cores with
+ * the workers and PostgreSQL, and a stall of its event loop stamps the calls that waited all at
+ * once. If departures hold at most `rate` sends in any second and each arrives 0 to J ms after it
+ * left, then any window of 1000 − J ms holds at most `rate` arrivals: that is what the suites
+ * check. A sender that broke the rate (two workers not sharing the bucket, say) fails it by far.
+ * The benchmark reports the strict one-second figure.
+ */
+export const RECEIVER_JITTER_MS = 100
+
+/** Largest number of accepted sends of one number in any sliding window of `windowMs`. */
+export function maxPerSecond(acceptedAt: number[], windowMs = 1000) {
 	const sorted = [...acceptedAt].sort((a, b) => a - b)
 	let max = 0
 	let lo = 0
 	for (let hi = 0; hi < sorted.length; hi++) {
-		while (sorted[hi] - sorted[lo] >= 1000) lo++
+		while (sorted[hi] - sorted[lo] >= windowMs) lo++
 		max = Math.max(max, hi - lo + 1)
 	}
 	return max
