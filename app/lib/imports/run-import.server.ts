@@ -285,6 +285,9 @@ function createChunkPipeline(
 			await once(copy, 'finish', { signal })
 		} catch (error) {
 			// Ends the COPY (CopyFail) so the transaction can roll back and the real error surfaces.
+			// The error is rethrown below; without a listener, destroy's 'error' event (an aborted
+			// `once` has removed its own) would be an uncaught exception.
+			copy.on('error', () => {})
 			if (!copy.destroyed) copy.destroy(error instanceof Error ? error : new Error(String(error)))
 			throw error
 		}
