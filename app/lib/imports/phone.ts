@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max'
+import { plainMobileE164 } from './plain-mobile'
 
 /** Why a row was refused. Codes are stable (stored, exported, tested); messages are for people. */
 export const REJECT_CODES = [
@@ -38,6 +39,12 @@ const TYPE_LABELS: Record<string, string> = {
  */
 export function normalisePhone(raw: string, country: CountryCode): PhoneResult {
 	const value = raw.trim()
+	const plain = plainMobileE164(value, country)
+	return plain ? { ok: true, e164: plain } : normaliseWithLibrary(value, country)
+}
+
+/** The whole of libphonenumber-js's parse and type check, for whatever the fast path leaves. */
+export function normaliseWithLibrary(value: string, country: CountryCode): PhoneResult {
 	if (value === '') return { ok: false, code: 'empty_phone', message: 'Empty phone' }
 	if (/[a-z]/i.test(value.replace(/\s*(ext\.?|x|#)\s*\d+$/i, ''))) {
 		return { ok: false, code: 'invalid_phone', message: 'Invalid phone number: contains letters' }
