@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import type { TransactionSql } from 'postgres'
+import postgres, { type TransactionSql } from 'postgres'
 import { eq } from 'drizzle-orm'
 import { db, sql } from '#db/client'
 import { imports } from '#db/schema/index'
@@ -130,8 +130,9 @@ export async function runImport(
 			await tx.unsafe(`set local plan_cache_mode = force_custom_plan`)
 			await tx.unsafe(`set local work_mem = '64MB'`)
 			const merged = { inserted: 0, updated: 0, accepted: 0, rejected: 0 }
+			const merge = { onlyNewPhonesSoFar: true }
 			const chunks = createChunkPipeline(tx, chunkRows, stop.signal, async (accepted) => {
-				const counts = await mergeChunk(tx, importId, options, accepted)
+				const counts = await mergeChunk(tx, importId, options, accepted, merge)
 				merged.inserted += counts.inserted
 				merged.updated += counts.updated
 				merged.rejected += counts.rejected
@@ -325,13 +326,76 @@ function createChunkPipeline(
 }
 
 /**
- * Applies the staged chunk in one upsert: new contacts are inserted, existing ones updated where
- * the file really changes them (only those count as updated), and both are linked to this import
- * (an audience choice). Existing contacts the file leaves unchanged are linked by a second
- * statement, needed only when the chunk has some. Rejected rows are stored. Staged accepted rows
- * have unique phones (duplicates were refused while reading), across chunks too.
+ * Applies the staged chunk: its accepted rows become contacts linked to this import (an audience
+ * choice), its rejected rows are stored. Staged accepted rows have unique phones (duplicates were
+ * refused while reading), across chunks too.
  */
-async function mergeChunk(tx: Tx, importId: string, options: ImportOptions, accepted: number) {
+async function mergeChunk(
+	tx: Tx,
+	importId: string,
+	options: ImportOptions,
+	accepted: number,
+	merge: { onlyNewPhonesSoFar: boolean },
+) {
+	let counts = merge.onlyNewPhonesSoFar ? await insertNewContacts(tx, importId, options) : undefined
+	if (!counts) {
+		merge.onlyNewPhonesSoFar = false
+		counts = await upsertContacts(tx, importId, options, accepted)
+	}
+	const rejected = await tx`
+		insert into import_row_errors (import_id, line, raw_value, code, reason)
+		select ${importId}, line, raw, code, reason from import_staging where code is not null
+	`
+	return { ...counts, rejected: rejected.count }
+}
+
+/**
+ * A list of people not yet in Pregón, the usual first import, needs no upsert: a plain INSERT
+ * costs a third less than INSERT … ON CONFLICT, whose speculative insertion checks and logs every
+ * row twice. The chunk is tried that way under a savepoint; the first phone that already exists
+ * (or that another session inserts meanwhile) undoes it, and this chunk and the rest of the file
+ * take the upsert. At most one chunk's work is thrown away.
+ */
+async function insertNewContacts(tx: Tx, importId: string, options: ImportOptions) {
+	try {
+		return await tx.savepoint(async (chunk) => {
+			const [{ inserted }] = await chunk<Array<{ inserted: number }>>`
+				with inserted as (
+					insert into contacts (phone_e164, name, email, attributes, tags, opted_out_at, opt_out_source)
+					select s.phone, s.name, s.email, s.attributes, ${options.tags}::text[],
+						case when s.opt_out then now() end,
+						case when s.opt_out then 'import'::opt_out_source end
+					from import_staging s
+					where s.code is null
+					returning id
+				),
+				linked as (
+					insert into import_contacts (import_id, contact_id) select ${importId}, id from inserted
+				)
+				select count(*)::int as inserted from inserted
+			`
+			return { inserted, updated: 0 }
+		})
+	} catch (error) {
+		if (isExistingPhone(error)) return undefined
+		throw error
+	}
+}
+
+function isExistingPhone(error: unknown) {
+	return (
+		error instanceof postgres.PostgresError &&
+		error.code === '23505' &&
+		error.constraint_name === 'contacts_phone_e164_unique'
+	)
+}
+
+/**
+ * New contacts are inserted, existing ones updated where the file really changes them (only those
+ * count as updated), and both are linked to this import. Existing contacts the file leaves
+ * unchanged are linked by a second statement, needed only when the chunk has some.
+ */
+async function upsertContacts(tx: Tx, importId: string, options: ImportOptions, accepted: number) {
 	const update = options.updateExisting
 	const tags = options.tags
 	// No anti-join against contacts: planned while the table looked empty it rescanned the table it
@@ -380,11 +444,7 @@ async function mergeChunk(tx: Tx, importId: string, options: ImportOptions, acce
 			on conflict do nothing
 		`
 	}
-	const rejected = await tx`
-		insert into import_row_errors (import_id, line, raw_value, code, reason)
-		select ${importId}, line, raw, code, reason from import_staging where code is not null
-	`
-	return { inserted, updated, rejected: rejected.count }
+	return { inserted, updated }
 }
 
 /** The last step inside the transaction: the final counts, and search indexing for what changed. */
