@@ -10,7 +10,7 @@ import { importRowErrors, imports } from '#db/schema/index'
 import { generateContactsCsv, type GeneratedCsv } from '#tests/bench/contacts-csv'
 import { createImport, requestCancel } from './imports.server'
 import { runImport } from './run-import.server'
-import { importFixture } from './test-helpers'
+import { chunkTables, importFixture } from './test-helpers'
 
 const root = path.resolve(import.meta.dirname, '../../..')
 let dir: string
@@ -70,6 +70,7 @@ test('cancelling mid-way leaves the contacts table exactly as it was', async () 
 	expect(
 		await db.select().from(importRowErrors).where(eq(importRowErrors.importId, row.id)),
 	).toEqual([])
+	expect(await chunkTables(row.id)).toEqual([])
 })
 
 test('killing the importing process mid-way (SIGKILL) leaves the contacts unchanged; a rerun then completes', async () => {
@@ -97,6 +98,8 @@ test('killing the importing process mid-way (SIGKILL) leaves the contacts unchan
 	expect(await snapshot()).toEqual(before)
 	const [stale] = await db.select().from(imports).where(eq(imports.id, importId!))
 	expect(stale.status).toBe('parsing')
+	// The killed process could not drop the chunk tables it had staged; the rerun does.
+	expect(await chunkTables(importId)).not.toEqual([])
 
 	// What the job's retry does: run the same import again, from the start.
 	const summary = await runImport(importId!)
@@ -110,4 +113,5 @@ test('killing the importing process mid-way (SIGKILL) leaves the contacts unchan
 	const [{ count }] = await sql`select count(*)::int as count from contacts`
 	expect(count).toBe(before.length + big.accepted)
 	expect(await snapshot().then((rows) => rows.slice(0, before.length))).toEqual(before)
+	expect(await chunkTables(importId)).toEqual([])
 }, 120_000)

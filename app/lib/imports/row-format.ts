@@ -70,7 +70,8 @@ export type FormattedBatch = { text: string; accepted: number; rejected: number 
 
 /**
  * Turns a batch of rows plus their phone results into COPY text for the staging table. Rejected
- * rows keep their line, raw value and reason; accepted rows carry the mapped fields. Batches must
+ * rows keep their line, raw value and reason; accepted rows carry the mapped fields (their raw
+ * phone is not needed once it is E.164). Batches must
  * come in file order, so that `seen` names the first line of a duplicated number. A row with
  * more non-empty cells than the header has is refused, since its columns have most likely shifted.
  */
@@ -107,7 +108,7 @@ export function formatBatch(
 			const value = fields[index]?.trim()
 			if (value) attributes[key] = value.indexOf('\0') === -1 ? value : value.replaceAll('\0', '')
 		}
-		text += `${line}\t${result}\t${copyText(raw.trim())}\t${copyNullable(cell(fields, plan.nameIndex))}\t${copyNullable(cell(fields, plan.emailIndex))}\t${copyText(JSON.stringify(attributes))}\t${isOptOutValue(fields[plan.optOutIndex]) ? 't' : 'f'}\t\\N\t\\N\n`
+		text += `${line}\t${result}\t\\N\t${copyNullable(cell(fields, plan.nameIndex))}\t${copyNullable(cell(fields, plan.emailIndex))}\t${copyText(JSON.stringify(attributes))}\t${isOptOutValue(fields[plan.optOutIndex]) ? 't' : 'f'}\t\\N\t\\N\n`
 	}
 	return { text, accepted, rejected }
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import postgres, { type TransactionSql } from 'postgres'
+import postgres, { type Helper, type TransactionSql } from 'postgres'
 import { eq } from 'drizzle-orm'
 import { db, sql } from '#db/client'
 import { imports } from '#db/schema/index'
@@ -98,6 +98,7 @@ export async function runImport(
 	let ticker: NodeJS.Timeout | undefined
 	let lastReport: Promise<unknown> = Promise.resolve()
 	let pool: PhonePool | undefined
+	let stager: postgres.ReservedSql | undefined
 	try {
 		const filePath = row.filePath
 		const sample = await readSample(filePath)
@@ -118,26 +119,29 @@ export async function runImport(
 		const options = parsedOptions.data
 		const began = performance.now()
 		let parsedAt = began
+		stager = await sql.reserve()
+		const chunkStager = stager
+		await dropChunkTables(chunkStager, importId)
 		const totals = await sql.begin(async (tx) => {
-			await tx.unsafe(`
-				create temp table import_staging (
-					line integer not null, phone text, raw text, name text, email text,
-					attributes jsonb, opt_out boolean not null, code text, reason text
-				) on commit drop
-			`)
 			// Custom plans: the merge statements run once per chunk while contacts grows under them,
 			// and a generic plan made when the table looked empty rescans it for every row.
 			await tx.unsafe(`set local plan_cache_mode = force_custom_plan`)
 			await tx.unsafe(`set local work_mem = '64MB'`)
 			const merged = { inserted: 0, updated: 0, accepted: 0, rejected: 0 }
 			const merge = { onlyNewPhonesSoFar: true }
-			const chunks = createChunkPipeline(tx, chunkRows, stop.signal, async (accepted) => {
-				const counts = await mergeChunk(tx, importId, options, accepted, merge)
-				merged.inserted += counts.inserted
-				merged.updated += counts.updated
-				merged.rejected += counts.rejected
-				merged.accepted += accepted
-			})
+			const chunks = createChunkPipeline(
+				chunkStager,
+				importId,
+				chunkRows,
+				stop.signal,
+				async (table, accepted) => {
+					const counts = await mergeChunk(tx, table, importId, options, accepted, merge)
+					merged.inserted += counts.inserted
+					merged.updated += counts.updated
+					merged.rejected += counts.rejected
+					merged.accepted += accepted
+				},
+			)
 			try {
 				bytes = await openImportBytes(filePath)
 				let plan: RowPlan | undefined
@@ -229,6 +233,10 @@ export async function runImport(
 		await lastReport
 		signal?.removeEventListener('abort', onOuterAbort)
 		await pool?.close()
+		if (stager) {
+			// After the transaction has ended: it holds a lock on every chunk table it read.
+			await dropChunkTables(stager, importId).finally(() => stager?.release())
+		}
 	}
 }
 
@@ -253,28 +261,62 @@ type Tx = TransactionSql<Record<string, unknown>>
  * different cores instead of one after the other.
  */
 const CHUNK_ROWS = 65_536
+const FIRST_CHUNK_ROWS = 8_192
+
+const CHUNK_TABLE_COLUMNS = `line integer not null, phone text, raw text, name text, email text,
+	attributes jsonb, opt_out boolean not null, code text, reason text`
+
+/** Named after the import, so that a rerun after a crash finds and drops its leftovers. */
+function chunkTable(importId: string, index: number) {
+	return { schema: 'import_chunks', name: `${importId}_${index}` }
+}
+type ChunkTable = ReturnType<typeof chunkTable>
+
+function quoted(table: ChunkTable) {
+	return `"${table.schema}"."${table.name}"`
+}
+
+async function dropChunkTables(connection: postgres.Sql, importId: string) {
+	const leftovers = await connection<Array<{ name: string }>>`
+		select format('%I.%I', schemaname, tablename) as name from pg_tables
+		where schemaname = 'import_chunks' and starts_with(tablename, ${`${importId}_`})
+	`
+	if (leftovers.length === 0) return
+	await connection.unsafe(`drop table if exists ${leftovers.map((t) => t.name).join(', ')}`)
+}
 
 /**
- * Collects the COPY text of formatted batches and, once a chunk is full, COPYs it into the (emptied)
- * staging table and runs `merge` on it. At most one chunk is in PostgreSQL while the next one
- * fills; `add` waits when both are taken, which holds the parser back.
+ * Collects the COPY text of formatted batches. A full chunk is COPYed by a second connection
+ * (`stager`) into an unlogged table of its own while the import's transaction merges the previous
+ * chunk, so PostgreSQL parses one chunk and merges another on both cores at once; the transaction
+ * reads a chunk table once its COPY has committed. While the next chunk fills, at most one chunk
+ * is being copied and one merged; `add` waits beyond that, which holds the parser back.
  */
 function createChunkPipeline(
-	tx: Tx,
+	stager: postgres.Sql,
+	importId: string,
 	chunkRows: number,
 	signal: AbortSignal,
-	merge: (accepted: number) => Promise<void>,
+	merge: (table: ChunkTable, accepted: number) => Promise<void>,
 ) {
 	let parts: Buffer[] = []
 	let rows = 0
 	let accepted = 0
-	let previous: Promise<void> = Promise.resolve()
+	let chunks = 0
+	// Small at first and doubling: PostgreSQL starts merging as soon as a few rows are read,
+	// instead of idling while the first full chunk fills.
+	let limit = Math.min(chunkRows, FIRST_CHUNK_ROWS)
+	let staging: Promise<void> = Promise.resolve()
+	let merging: Promise<void> = Promise.resolve()
+	let mergingBefore: Promise<void> = Promise.resolve()
 
-	const stageAndMerge = async (chunk: { text: Buffer[] }, chunkAccepted: number) => {
+	const stage = async (table: ChunkTable, chunk: { text: Buffer[] }) => {
 		signal.throwIfAborted()
-		await tx`truncate import_staging`
-		const copy = await tx
-			.unsafe(`copy import_staging (${STAGING_COLUMNS.join(', ')}) from stdin`)
+		await stager.unsafe(
+			`create unlogged table ${quoted(table)} (${CHUNK_TABLE_COLUMNS}) with (autovacuum_enabled = off)`,
+		)
+		const copy = await stager
+			.unsafe(`copy ${quoted(table)} (${STAGING_COLUMNS.join(', ')}) from stdin`)
 			.writable()
 		try {
 			signal.throwIfAborted()
@@ -285,15 +327,13 @@ function createChunkPipeline(
 			copy.end()
 			await once(copy, 'finish', { signal })
 		} catch (error) {
-			// Ends the COPY (CopyFail) so the transaction can roll back and the real error surfaces.
+			// Ends the COPY (CopyFail) so that the connection is free and the real error surfaces.
 			// The error is rethrown below; without a listener, destroy's 'error' event (an aborted
 			// `once` has removed its own) would be an uncaught exception.
 			copy.on('error', () => {})
 			if (!copy.destroyed) copy.destroy(error instanceof Error ? error : new Error(String(error)))
 			throw error
 		}
-		signal.throwIfAborted()
-		await merge(chunkAccepted)
 	}
 
 	const flush = async () => {
@@ -302,10 +342,18 @@ function createChunkPipeline(
 		parts = []
 		rows = 0
 		accepted = 0
-		await previous
-		previous = stageAndMerge({ text }, chunkAccepted)
+		limit = Math.min(chunkRows, limit * 2)
+		await Promise.all([staging, mergingBefore])
+		const table = chunkTable(importId, chunks++)
+		staging = stage(table, { text })
+		mergingBefore = merging
+		merging = Promise.all([staging, merging]).then(() => {
+			signal.throwIfAborted()
+			return merge(table, chunkAccepted)
+		})
 		// Seen by the next add or by finish; meanwhile the parser keeps reading.
-		previous.catch(() => {})
+		staging.catch(() => {})
+		merging.catch(() => {})
 	}
 
 	return {
@@ -314,14 +362,16 @@ function createChunkPipeline(
 			parts.push(Buffer.from(text))
 			rows += rowCount
 			accepted += acceptedCount
-			if (rows >= chunkRows) await flush()
+			if (rows >= limit) await flush()
 		},
 		async finish() {
 			if (rows > 0) await flush()
-			await previous
+			await Promise.all([staging, merging])
 		},
-		/** Resolves once no chunk is using the connection, whatever the outcome. */
-		settled: () => previous.catch(() => {}),
+		/** Resolves once neither connection is busy with a chunk, whatever the outcome. */
+		settled: async () => {
+			await Promise.allSettled([staging, merging, mergingBefore])
+		},
 	}
 }
 
@@ -332,19 +382,23 @@ function createChunkPipeline(
  */
 async function mergeChunk(
 	tx: Tx,
+	table: ChunkTable,
 	importId: string,
 	options: ImportOptions,
 	accepted: number,
 	merge: { onlyNewPhonesSoFar: boolean },
 ) {
-	let counts = merge.onlyNewPhonesSoFar ? await insertNewContacts(tx, importId, options) : undefined
+	const staged = tx(`${table.schema}.${table.name}`)
+	let counts = merge.onlyNewPhonesSoFar
+		? await insertNewContacts(tx, staged, importId, options)
+		: undefined
 	if (!counts) {
 		merge.onlyNewPhonesSoFar = false
-		counts = await upsertContacts(tx, importId, options, accepted)
+		counts = await upsertContacts(tx, staged, importId, options, accepted)
 	}
 	const rejected = await tx`
 		insert into import_row_errors (import_id, line, raw_value, code, reason)
-		select ${importId}, line, raw, code, reason from import_staging where code is not null
+		select ${importId}, line, raw, code, reason from ${staged} where code is not null
 	`
 	return { ...counts, rejected: rejected.count }
 }
@@ -356,7 +410,7 @@ async function mergeChunk(
  * (or that another session inserts meanwhile) undoes it, and this chunk and the rest of the file
  * take the upsert. At most one chunk's work is thrown away.
  */
-async function insertNewContacts(tx: Tx, importId: string, options: ImportOptions) {
+async function insertNewContacts(tx: Tx, staged: Helper<string, []>, importId: string, options: ImportOptions) {
 	try {
 		return await tx.savepoint(async (chunk) => {
 			const [{ inserted }] = await chunk<Array<{ inserted: number }>>`
@@ -365,7 +419,7 @@ async function insertNewContacts(tx: Tx, importId: string, options: ImportOption
 					select s.phone, s.name, s.email, s.attributes, ${options.tags}::text[],
 						case when s.opt_out then now() end,
 						case when s.opt_out then 'import'::opt_out_source end
-					from import_staging s
+					from ${staged} s
 					where s.code is null
 					returning id
 				),
@@ -395,7 +449,13 @@ function isExistingPhone(error: unknown) {
  * count as updated), and both are linked to this import. Existing contacts the file leaves
  * unchanged are linked by a second statement, needed only when the chunk has some.
  */
-async function upsertContacts(tx: Tx, importId: string, options: ImportOptions, accepted: number) {
+async function upsertContacts(
+	tx: Tx,
+	staged: Helper<string, []>,
+	importId: string,
+	options: ImportOptions,
+	accepted: number,
+) {
 	const update = options.updateExisting
 	const tags = options.tags
 	// No anti-join against contacts: planned while the table looked empty it rescanned the table it
@@ -407,7 +467,7 @@ async function upsertContacts(tx: Tx, importId: string, options: ImportOptions, 
 			select s.phone, s.name, s.email, s.attributes, ${tags}::text[],
 				case when s.opt_out then now() end,
 				case when s.opt_out then 'import'::opt_out_source end
-			from import_staging s
+			from ${staged} s
 			where s.code is null
 			on conflict (phone_e164) do update set
 				name = case when ${update} and excluded.name is not null then excluded.name else c.name end,
@@ -438,7 +498,7 @@ async function upsertContacts(tx: Tx, importId: string, options: ImportOptions, 
 		await tx`
 			insert into import_contacts (import_id, contact_id)
 			select ${importId}, c.id
-			from import_staging s join contacts c on c.phone_e164 = s.phone
+			from ${staged} s join contacts c on c.phone_e164 = s.phone
 			where s.code is null
 			order by c.id
 			on conflict do nothing

@@ -1,9 +1,14 @@
-import { beforeEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { sql } from '#db/client'
-import { contactsByPhone, importFixture } from './test-helpers'
+import { chunkTables, contactsByPhone, importFixture } from './test-helpers'
 
 beforeEach(async () => {
 	await sql`truncate contacts cascade`
+})
+
+afterEach(async () => {
+	// Completed or failed, an import drops the tables it staged its chunks in.
+	expect(await chunkTables()).toEqual([])
 })
 
 const accepted = (summary: { inserted: number; updated: number; unchanged: number }) =>

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { asc, eq } from 'drizzle-orm'
-import { db } from '#db/client'
+import { db, sql } from '#db/client'
 import { contacts, importRowErrors } from '#db/schema/index'
 import { createImport } from './imports.server'
 import type { ImportOptionsInput } from './options'
@@ -36,4 +36,14 @@ export async function importFixture(
 export async function contactsByPhone() {
 	const rows = await db.select().from(contacts).orderBy(asc(contacts.id))
 	return new Map(rows.map((row) => [row.phoneE164, row]))
+}
+
+/** The COPY tables an import stages its chunks in; none may outlive the import. */
+export async function chunkTables(importId?: string) {
+	const rows = await sql<Array<{ name: string }>>`
+		select tablename as name from pg_tables
+		where schemaname = 'import_chunks' and (${importId ?? null}::text is null or starts_with(tablename, ${importId ?? ''}))
+		order by 1
+	`
+	return rows.map((row) => row.name)
 }
