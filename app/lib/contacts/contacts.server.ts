@@ -79,9 +79,9 @@ export async function listContacts(
 	if (filter.q && filter.tag) {
 		// Search and tag together: the planner multiplies their selectivities and walks the primary
 		// key backwards expecting an early match — fast when the two often meet, a full scan when they
-		// rarely do; intersecting both indexes is the reverse. Try the walk for 50 ms, then intersect.
+		// rarely do; intersecting both indexes is the reverse. Try the walk for 20 ms, then intersect.
 		rows = await db.transaction(async (tx) => {
-			await tx.execute(dsql`set local statement_timeout = 50`)
+			await tx.execute(dsql`set local statement_timeout = 20`)
 			try {
 				return await tx.transaction((attempt) => page(attempt, false))
 			} catch (error) {
