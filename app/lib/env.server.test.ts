@@ -20,6 +20,8 @@ describe('environment', () => {
 			/^\s*ADMIN_PASSWORD: must be at least 12 characters$/m,
 		)
 		expect(() => parseEnv({ NODE_ENV: 'staging' })).toThrow(/^\s*NODE_ENV: /m)
+		// An import needs two connections; with one it would wait for itself forever.
+		expect(() => parseEnv({ DATABASE_POOL_SIZE: '1' })).toThrow(/^\s*DATABASE_POOL_SIZE: /m)
 	})
 
 	test('every wrong variable is named at once', () => {

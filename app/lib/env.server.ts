@@ -12,7 +12,8 @@ const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).def
 export const EnvSchema = z.object({
 	NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
 	DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-	DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+	// An import holds two connections at once: its transaction and the one that stages chunks.
+	DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
 	PORT: port(3000),
 	HOST: z.string().default('0.0.0.0'),
 	APP_URL: optionalText.pipe(z.url().optional()),
