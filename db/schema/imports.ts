@@ -87,3 +87,20 @@ export const importContacts = pgTable(
 	},
 	(t) => [primaryKey({ columns: [t.importId, t.contactId] })],
 )
+
+/**
+ * Contacts an import created as one unbroken block of ids (the usual case: a plain INSERT of a
+ * chunk that no other session's insert interleaved with), stored as the block's first and last id
+ * instead of one import_contacts row each, which cost a fifth of a million-row import. Ids are
+ * never reused, so a deleted contact simply stops matching; deleting an import removes its ranges
+ * through the same statement-level triggers as its links.
+ */
+export const importContactRanges = pgTable(
+	'import_contact_ranges',
+	{
+		importId: uuid('import_id').notNull(),
+		firstId: bigint('first_id', { mode: 'number' }).notNull(),
+		lastId: bigint('last_id', { mode: 'number' }).notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.importId, t.firstId] })],
+)

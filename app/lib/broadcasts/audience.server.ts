@@ -3,6 +3,7 @@ import type { TemplateComponent } from '#app/lib/templates/definition'
 import type { Audience, VariableMapping, VariableSource } from './audience'
 import { variableSlots } from './audience'
 import { ERROR_TABLE } from '#app/lib/kapso/errors'
+import { importContactIds } from '#app/lib/imports/import-contacts.server'
 
 /** Failed rows whose last error was not final for the recipient (retries ran out, or a halt). */
 function retryableFailure(): SQL {
@@ -48,7 +49,7 @@ function audienceWhere(audience: Audience): SQL {
 	}
 	if (audience.importId) {
 		conditions.push(
-			sql`c.id in (select ic.contact_id from import_contacts ic where ic.import_id = ${audience.importId}::uuid)`,
+			sql`c.id in ${importContactIds(audience.importId)}`,
 		)
 	}
 	if (audience.retarget) {

@@ -408,7 +408,8 @@ async function mergeChunk(
  * costs a third less than INSERT … ON CONFLICT, whose speculative insertion checks and logs every
  * row twice. The chunk is tried that way under a savepoint; the first phone that already exists
  * (or that another session inserts meanwhile) undoes it, and this chunk and the rest of the file
- * take the upsert. At most one chunk's work is thrown away.
+ * take the upsert. At most one chunk's work is thrown away. The new contacts are recorded as one
+ * id range when no other session's insert took ids in between (count = span), else one by one.
  */
 async function insertNewContacts(tx: Tx, staged: Helper<string, []>, importId: string, options: ImportOptions) {
 	try {
@@ -423,10 +424,20 @@ async function insertNewContacts(tx: Tx, staged: Helper<string, []>, importId: s
 					where s.code is null
 					returning id
 				),
+				block as (
+					select min(id) as first_id, max(id) as last_id, count(*)::int as count from inserted
+				),
+				ranged as (
+					insert into import_contact_ranges (import_id, first_id, last_id)
+					select ${importId}, first_id, last_id from block
+					where count > 0 and last_id - first_id + 1 = count
+				),
 				linked as (
-					insert into import_contacts (import_id, contact_id) select ${importId}, id from inserted
+					insert into import_contacts (import_id, contact_id)
+					select ${importId}, id from inserted
+					where (select last_id - first_id + 1 <> count from block)
 				)
-				select count(*)::int as inserted from inserted
+				select count as inserted from block
 			`
 			return { inserted, updated: 0 }
 		})

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { sql } from '#db/client'
-import { chunkTables, contactsByPhone, importFixture } from './test-helpers'
+import { chunkTables, contactsByPhone, importedPhones, importFixture } from './test-helpers'
 
 beforeEach(async () => {
 	await sql`truncate contacts cascade`
@@ -321,23 +321,50 @@ describe('existing contacts', () => {
 		await sql`insert into contacts (phone_e164, name) values ('+51987654321', 'Ya estaba'), ('+51900000001', 'Otro')`
 		const { importId, summary } = await importFixture('utf8-bom-crlf.csv')
 		expect(summary).toMatchObject({ inserted: 1, unchanged: 1 })
-		const recorded = await sql<Array<{ phone: string }>>`
-			select c.phone_e164 as phone from import_contacts ic join contacts c on c.id = ic.contact_id
-			where ic.import_id = ${importId}::uuid order by 1`
-		expect(recorded.map((row) => row.phone)).toEqual(['+51912345678', '+51987654321'])
+		expect(await importedPhones(importId)).toEqual(['+51912345678', '+51987654321'])
 	})
 
-	test('deleting a contact or an import deletes its links, as the dropped cascades did', async () => {
+	test('new contacts are recorded as one id range, or one by one when their ids have gaps', async () => {
+		const recorded = async (importId: string) => {
+			const [counts] = await sql<Array<{ links: number; ranges: number }>>`
+				select (select count(*)::int from import_contacts where import_id = ${importId}::uuid) as links,
+					(select count(*)::int from import_contact_ranges where import_id = ${importId}::uuid) as ranges`
+			return counts
+		}
+		const block = await importFixture('utf8-bom-crlf.csv')
+		expect(await recorded(block.importId)).toEqual({ links: 0, ranges: 1 })
+		expect(await importedPhones(block.importId)).toEqual(['+51912345678', '+51987654321'])
+
+		// What a concurrent insert taking ids in the middle of the import's looks like.
+		await sql`truncate contacts cascade`
+		await sql`alter sequence contacts_id_seq increment by 2`
+		try {
+			const gaps = await importFixture('utf8-bom-crlf.csv')
+			expect(await recorded(gaps.importId)).toEqual({ links: 2, ranges: 0 })
+			expect(await importedPhones(gaps.importId)).toEqual(['+51912345678', '+51987654321'])
+		} finally {
+			await sql`alter sequence contacts_id_seq increment by 1`
+		}
+	})
+
+	test.each([
+		['links', true],
+		['a range', false],
+	])('deleting a contact or an import forgets it, recorded as %s', async (_, oneExisted) => {
+		if (oneExisted)
+			await sql`insert into contacts (phone_e164, name) values ('+51912345678', 'Ya estaba')`
 		const { importId } = await importFixture('utf8-bom-crlf.csv')
-		const links = () =>
-			sql<
-				Array<{ count: number }>
-			>`select count(*)::int as count from import_contacts where import_id = ${importId}::uuid`
-		expect((await links())[0].count).toBe(2)
+		const rows = async () => {
+			const [counts] = await sql<Array<{ count: number }>>`
+				select (select count(*)::int from import_contacts where import_id = ${importId}::uuid)
+					+ (select count(*)::int from import_contact_ranges where import_id = ${importId}::uuid) as count`
+			return counts.count
+		}
+		expect(await importedPhones(importId)).toEqual(['+51912345678', '+51987654321'])
 		await sql`delete from contacts where phone_e164 = '+51987654321'`
-		expect((await links())[0].count).toBe(1)
+		expect(await importedPhones(importId)).toEqual(['+51912345678'])
 		await sql`delete from imports where id = ${importId}::uuid`
-		expect((await links())[0].count).toBe(0)
+		expect(await rows()).toBe(0)
 	})
 
 	test('importing the same file again changes nothing: every row is unchanged', async () => {
@@ -389,7 +416,9 @@ describe('existing contacts', () => {
 describe('chunks', () => {
 	const state = () => sql`
 		select c.phone_e164, c.name, c.tags, c.opted_out_at is not null as opted_out,
-			exists (select 1 from import_contacts ic where ic.contact_id = c.id) as linked
+			exists (select 1 from import_contacts ic where ic.contact_id = c.id)
+				or exists (select 1 from import_contact_ranges r where c.id between r.first_id and r.last_id)
+				as linked
 		from contacts c order by c.phone_e164`
 
 	test('a file merged one row at a time ends exactly as when merged in one piece', async () => {

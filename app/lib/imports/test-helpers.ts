@@ -1,7 +1,8 @@
 import path from 'node:path'
-import { asc, eq } from 'drizzle-orm'
+import { asc, eq, sql as dsql } from 'drizzle-orm'
 import { db, sql } from '#db/client'
 import { contacts, importRowErrors } from '#db/schema/index'
+import { importContactIds } from './import-contacts.server'
 import { createImport } from './imports.server'
 import type { ImportOptionsInput } from './options'
 import { runImport } from './run-import.server'
@@ -46,4 +47,12 @@ export async function chunkTables(importId?: string) {
 		order by 1
 	`
 	return rows.map((row) => row.name)
+}
+
+/** The phones of the contacts an import recorded as its own, as a broadcast audience sees them. */
+export async function importedPhones(importId: string) {
+	const rows = await db.execute<{ phone: string }>(
+		dsql`select phone_e164 as phone from contacts where id in ${importContactIds(importId)} order by 1`,
+	)
+	return [...rows].map((row) => row.phone)
 }
