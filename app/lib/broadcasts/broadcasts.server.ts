@@ -372,7 +372,10 @@ async function freezeInTx(tx: Executor, ready: ReadyBroadcast) {
 	// million-row contact check (migration 0016).
 	await tx.execute(q`
 		select pg_advisory_xact_lock_shared('broadcast_recipients'::regclass::oid::int, 0),
-			set_config('pregon.ledger_rows_from_locked_contacts', 'on', true)`)
+			set_config('pregon.ledger_rows_from_locked_contacts', 'on', true),
+			-- The account dedupe sorts the whole audience: at the default 4 MB a million contacts
+			-- spilled ~100 MB to disk, and the SELECT took 4.8 s instead of 3.5 s.
+			set_config('work_mem', '128MB', true)`)
 	// A ledger is frozen whole or not at all, so a broadcast that has rows is already frozen.
 	// Checking that once is cheaper than `on conflict do nothing`, which probes the unique
 	// index before every one of a million inserts.
