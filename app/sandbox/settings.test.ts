@@ -262,6 +262,21 @@ describe('settings from a file (SANDBOX_SETTINGS) and the environment', () => {
 		expect(error).toMatch(/^ {2}replies\.share: /m)
 		expect(error).toMatch(/^ {2}statuses\.deliveredShare: /m)
 
+		const misspelt = writeSettings('misspelt.json', {
+			defaultRatePerSeconds: 50,
+			faults: { failureShare: 0.1 },
+		})
+		const refused = (() => {
+			try {
+				loadSandboxSettings(env({ SANDBOX_SETTINGS: misspelt }))
+			} catch (caught) {
+				return (caught as Error).message
+			}
+			return 'no error'
+		})()
+		expect(refused).toMatch(/^ {2}defaultRatePerSeconds: not a sandbox setting$/m)
+		expect(refused).toMatch(/^ {2}faults\.failureShare: not a sandbox setting$/m)
+
 		expect(() => loadSandboxSettings(env({ SANDBOX_REVIEW_DELAY_MS: 'soon' }))).toThrow(
 			/review\.delayMs/,
 		)

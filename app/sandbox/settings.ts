@@ -10,14 +10,14 @@ export const DEFAULT_SANDBOX_WEBHOOK_SECRET = 'sandbox-webhook-secret'
 const share = z.number().min(0).max(1)
 const ms = z.number().int().min(0)
 
-const phoneNumberSchema = z.object({
+const phoneNumberSchema = z.strictObject({
 	wabaId: z.string().optional(),
 	displayPhoneNumber: z.string().optional(),
 	/** Messages per second this number may send (sliding one-second window), else 130429. */
 	ratePerSecond: z.number().int().min(1).optional(),
 })
 
-const seedTemplateSchema = z.object({
+const seedTemplateSchema = z.strictObject({
 	wabaId: z.string().optional(),
 	name: z.string(),
 	language: z.string(),
@@ -28,7 +28,7 @@ const seedTemplateSchema = z.object({
 })
 
 /** Everything the sandbox can be told. Every field has a default, so `{}` is a valid file. */
-export const SandboxSettingsSchema = z.object({
+export const SandboxSettingsSchema = z.strictObject({
 	/** The `X-API-Key` clients must send; `null` accepts any non-empty key. */
 	apiKey: z.string().nullable().default('sandbox'),
 	defaultPhoneNumberId: z.string().default('100000000000001'),
@@ -66,7 +66,7 @@ export const SandboxSettingsSchema = z.object({
 	metaAppSecret: z.string().min(1).default('sandbox-meta-app-secret'),
 
 	statuses: z
-		.object({
+		.strictObject({
 			sentDelayMs: ms.default(50),
 			deliveredDelayMs: ms.default(300),
 			readDelayMs: ms.default(1500),
@@ -84,7 +84,7 @@ export const SandboxSettingsSchema = z.object({
 	undeliverablePrefixes: z.array(z.string()).default([]),
 
 	chaos: z
-		.object({
+		.strictObject({
 			/** Share of webhook deliveries sent twice. */
 			duplicateShare: share.default(0),
 			/** Deliver webhooks out of order (statuses of a message may arrive read-before-delivered). */
@@ -100,7 +100,7 @@ export const SandboxSettingsSchema = z.object({
 		.prefault({}),
 
 	replies: z
-		.object({
+		.strictObject({
 			/** Share of delivered template messages whose recipient answers. */
 			share: share.default(0),
 			delayMs: ms.default(2000),
@@ -114,7 +114,7 @@ export const SandboxSettingsSchema = z.object({
 		.prefault({}),
 
 	review: z
-		.object({
+		.strictObject({
 			/** Time a new template stays PENDING; 0 decides in the create response. */
 			delayMs: ms.default(1000),
 			/** `auto` applies the format rules; `approve`/`reject` force the outcome. */
@@ -126,7 +126,7 @@ export const SandboxSettingsSchema = z.object({
 	enforceServiceWindow: z.boolean().default(true),
 
 	faults: z
-		.object({
+		.strictObject({
 			/** Shares of sends answered with an error before anything is accepted. */
 			http429Share: share.default(0),
 			retryAfterSeconds: z.number().int().min(0).nullable().default(60),
@@ -221,7 +221,12 @@ export function loadSandboxSettings(env: NodeJS.ProcessEnv = process.env): Sandb
 	const merged = mergeSettings(fromFile, settingsFromEnv(env))
 	const checked = SandboxSettingsSchema.safeParse(merged)
 	if (!checked.success) {
-		const lines = checked.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+		const lines = checked.error.issues.flatMap((issue) =>
+			// A misspelt name would otherwise leave its setting at the default without a word.
+			issue.code === 'unrecognized_keys'
+				? issue.keys.map((key) => `  ${[...issue.path, key].join('.')}: not a sandbox setting`)
+				: [`  ${issue.path.join('.')}: ${issue.message}`],
+		)
 		throw new Error(`Invalid sandbox settings:\n${lines.join('\n')}`)
 	}
 	return merged as SandboxSettingsInput
