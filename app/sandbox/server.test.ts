@@ -864,7 +864,11 @@ describe('extras routed by the sandbox itself (no front server needed)', () => {
 		await settle()
 		const delivered = received.find((r) => r.body.message?.id === wamid)
 		expect(delivered?.event).toBe('whatsapp.message.received')
-		expect(delivered?.body.message).toMatchObject({ type: 'image', from: '5491122334455' })
+		expect(delivered?.body.message).toMatchObject({
+			type: 'image',
+			from: '5491122334455',
+			kapso: { has_media: true },
+		})
 		const thread = await gateway.listConversationMessages({ phoneNumberId: PHONE, conversationId })
 		expect(thread.ok && thread.items.some((m) => m.wamid === wamid && m.type === 'image')).toBe(
 			true,

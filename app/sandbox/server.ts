@@ -149,6 +149,8 @@ const DAY = 24 * 60 * 60 * 1000
 const VERSION = /^v\d+(\.\d+)?$/
 /** Old receipts are dropped beyond this, so a long-running sandbox stays small. */
 const MAX_READ_RECEIPTS = 10_000
+/** The message types whose `kapso.has_media` is true. */
+const MEDIA_MESSAGE_TYPES = new Set(['image', 'video', 'audio', 'document', 'sticker'])
 
 const DEFAULT_TEMPLATES: NonNullable<SandboxSettingsInput['templates']> = [
 	{
@@ -649,7 +651,7 @@ export async function createSandboxServer(
 			processing_status: message.direction === 'inbound' ? 'pending' : 'completed',
 			origin: 'cloud_api',
 			phone_number: `+${message.waId}`,
-			has_media: false,
+			has_media: MEDIA_MESSAGE_TYPES.has(message.type),
 			whatsapp_conversation_id: message.conversation.id,
 			contact_name: message.conversation.contactName,
 			content: contentOf(message),
