@@ -249,14 +249,15 @@ describe('settings from a file (SANDBOX_SETTINGS) and the environment', () => {
 			replies: { share: 2 },
 			statuses: { deliveredShare: 'most' },
 		})
-		const error = (() => {
+		const refusal = (settingsFile: string) => {
 			try {
-				loadSandboxSettings(env({ SANDBOX_SETTINGS: file }))
+				loadSandboxSettings(env({ SANDBOX_SETTINGS: settingsFile }))
 			} catch (caught) {
 				return (caught as Error).message
 			}
 			return 'no error'
-		})()
+		}
+		const error = refusal(file)
 		expect(error).toMatch(/^Invalid sandbox settings/)
 		expect(error).toMatch(/^ {2}defaultRatePerSecond: /m)
 		expect(error).toMatch(/^ {2}replies\.share: /m)
@@ -266,14 +267,7 @@ describe('settings from a file (SANDBOX_SETTINGS) and the environment', () => {
 			defaultRatePerSeconds: 50,
 			faults: { failureShare: 0.1 },
 		})
-		const refused = (() => {
-			try {
-				loadSandboxSettings(env({ SANDBOX_SETTINGS: misspelt }))
-			} catch (caught) {
-				return (caught as Error).message
-			}
-			return 'no error'
-		})()
+		const refused = refusal(misspelt)
 		expect(refused).toMatch(/^ {2}defaultRatePerSeconds: not a sandbox setting$/m)
 		expect(refused).toMatch(/^ {2}faults\.failureShare: not a sandbox setting$/m)
 
