@@ -234,8 +234,13 @@ export async function runImport(
 		signal?.removeEventListener('abort', onOuterAbort)
 		await pool?.close()
 		if (stager) {
-			// After the transaction has ended: it holds a lock on every chunk table it read.
-			await dropChunkTables(stager, importId).finally(() => stager?.release())
+			// After the transaction has ended: it holds a lock on every chunk table it read. A failed
+			// drop must not turn the import's own outcome into an error; a rerun drops leftovers.
+			await dropChunkTables(stager, importId)
+				.catch((error: unknown) =>
+					console.error(`dropping import ${importId}'s chunk tables failed`, error),
+				)
+				.finally(() => stager?.release())
 		}
 	}
 }
@@ -411,7 +416,12 @@ async function mergeChunk(
  * take the upsert. At most one chunk's work is thrown away. The new contacts are recorded as one
  * id range when no other session's insert took ids in between (count = span), else one by one.
  */
-async function insertNewContacts(tx: Tx, staged: Helper<string, []>, importId: string, options: ImportOptions) {
+async function insertNewContacts(
+	tx: Tx,
+	staged: Helper<string, []>,
+	importId: string,
+	options: ImportOptions,
+) {
 	try {
 		return await tx.savepoint(async (chunk) => {
 			const [{ inserted }] = await chunk<Array<{ inserted: number }>>`
