@@ -195,6 +195,9 @@ export async function runImport(
 					})
 					.where(eq(imports.id, importId))
 				await chunks.finish()
+				// A cancel asked for while the last chunks merged still wins: the ticker that notices
+				// cancels has stopped by now, and nothing is committed yet.
+				if (await cancelRequested(importId)) throw new CancelledError('Cancelled')
 			} catch (error) {
 				// Stops the chunk being staged or merged, and waits for it: the transaction can only
 				// roll back once its connection is free again.
@@ -550,6 +553,15 @@ async function completeImport(
 		await tx`select graphile_worker.add_job('index_contact_search', '{}'::json, job_key => 'index_contact_search')`
 	}
 	return totals
+}
+
+/** Whether the user has asked to cancel this import. */
+async function cancelRequested(importId: string) {
+	const [row] = await db
+		.select({ cancelRequestedAt: imports.cancelRequestedAt })
+		.from(imports)
+		.where(eq(imports.id, importId))
+	return Boolean(row?.cancelRequestedAt)
 }
 
 /** Writes the counters; answers whether a cancel was requested. */
