@@ -17,7 +17,6 @@ import type { BenchFigure } from './types'
 import { signKapsoBody } from '#app/lib/kapso/signatures'
 import { freePort } from '#tests/support/ports'
 
-
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const PHONE_NUMBER_ID = '100000000000001'
 const STATUSES = ['sent', 'delivered', 'read'] as const

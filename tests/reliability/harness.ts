@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { WORKER_NODE_FLAGS } from '#app/lib/launcher.server'
 import { sql } from '#db/client'
+import { maxInWindow } from '#tests/support/rate-window'
 
 const root = path.resolve(import.meta.dirname, '../..')
 
@@ -271,12 +272,8 @@ export async function auditLedger(broadcastId: string, ledger: LedgerEntry[]) {
 
 /** Largest number of sends accepted in any sliding window of `windowMs` (one second). */
 export function maxInAnySecond(ledger: LedgerEntry[], windowMs = 1000) {
-	const times = ledger.map((entry) => Date.parse(entry.acceptedAt)).sort((a, b) => a - b)
-	let max = 0
-	let lo = 0
-	for (let hi = 0; hi < times.length; hi++) {
-		while (times[hi] - times[lo] >= windowMs) lo++
-		max = Math.max(max, hi - lo + 1)
-	}
-	return max
+	return maxInWindow(
+		ledger.map((entry) => Date.parse(entry.acceptedAt)),
+		windowMs,
+	)
 }

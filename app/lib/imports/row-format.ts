@@ -71,9 +71,9 @@ export type FormattedBatch = { text: string; accepted: number; rejected: number 
 /**
  * Turns a batch of rows plus their phone results into COPY text for the staging table. Rejected
  * rows keep their line, raw value and reason; accepted rows carry the mapped fields (their raw
- * phone is not needed once it is E.164). Batches must
- * come in file order, so that `seen` names the first line of a duplicated number. A row with
- * more non-empty cells than the header has is refused, since its columns have most likely shifted.
+ * phone is not needed once it is E.164). Batches must come in file order, so that `seen` names
+ * the first line of a duplicated number. A row with more non-empty cells than the header has is
+ * refused, since its columns have most likely shifted.
  */
 export function formatBatch(
 	rows: ReadonlyArray<{ line: number; fields: string[]; malformed?: string }>,

@@ -175,15 +175,3 @@ export async function broadcastStatus(broadcastId: string) {
  * The benchmark reports the strict one-second figure.
  */
 export const RECEIVER_JITTER_MS = 100
-
-/** Largest number of accepted sends of one number in any sliding window of `windowMs`. */
-export function maxPerSecond(acceptedAt: number[], windowMs = 1000) {
-	const sorted = [...acceptedAt].sort((a, b) => a - b)
-	let max = 0
-	let lo = 0
-	for (let hi = 0; hi < sorted.length; hi++) {
-		while (sorted[hi] - sorted[lo] >= windowMs) lo++
-		max = Math.max(max, hi - lo + 1)
-	}
-	return max
-}

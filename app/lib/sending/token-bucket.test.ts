@@ -6,19 +6,9 @@ import {
 	takeTokens,
 	type BucketState,
 } from './token-bucket'
+import { maxInWindow } from '#tests/support/rate-window'
 
 const fresh: BucketState = { nextSlotAt: 0, currentRate: 0, slowedAt: null }
-
-function maxInAnySecond(times: number[]) {
-	const sorted = [...times].sort((a, b) => a - b)
-	let max = 0
-	let lo = 0
-	for (let hi = 0; hi < sorted.length; hi++) {
-		while (sorted[hi] - sorted[lo] >= 1000) lo++
-		max = Math.max(max, hi - lo + 1)
-	}
-	return max
-}
 
 describe('takeTokens', () => {
 	test('an idle bucket grants up to its capacity, the first slot now, spaced 1/rate apart', () => {
@@ -68,7 +58,7 @@ describe('takeTokens', () => {
 				for (let i = 0; i < grant.granted; i++) slots.push(grant.firstSlotAt + i * grant.intervalMs)
 				state = grant.state
 			}
-			expect(maxInAnySecond(slots)).toBeLessThanOrEqual(ratePerSecond)
+			expect(maxInWindow(slots)).toBeLessThanOrEqual(ratePerSecond)
 			// And the bucket does not starve callers: close to the rate over the run.
 			expect(slots.length / 20).toBeGreaterThan(ratePerSecond * 0.95 - 1)
 		}
