@@ -18,7 +18,9 @@ let big: GeneratedCsv
 
 beforeAll(async () => {
 	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pregon-import-'))
-	big = await generateContactsCsv(path.join(dir, 'big.csv'), 150_000)
+	// Big enough that the import is still reading when the test cancels or kills it: at ~100,000
+	// rows/s, 150,000 rows were sometimes all read (and the cancel refused) on a loaded machine.
+	big = await generateContactsCsv(path.join(dir, 'big.csv'), 500_000)
 })
 
 afterAll(() => {
