@@ -214,9 +214,11 @@ export async function dispatchSlice(
 			}
 		}
 	}
+	// Woken once the last call settles, so the slice hands over without waiting out a flush period.
+	const lastCallsSettled = new AbortController()
 	const flusher = (async () => {
 		while (!stopReason || inFlight.size > 0 || pending.length > 0) {
-			await sleep(FLUSH_MS)
+			await sleep(FLUSH_MS, lastCallsSettled.signal)
 			await flush().catch((error: unknown) => {
 				console.error('writing send results failed, retrying at the next flush', error)
 			})
@@ -375,6 +377,7 @@ export async function dispatchSlice(
 		if (pending?.kind === 'slots') carried.push(...pending.rows)
 		await poller.catch(() => {})
 		await Promise.allSettled([...inFlight])
+		lastCallsSettled.abort()
 		await flusher
 		await flushUntilWritten()
 		await releaseRows(broadcastId, carried)
