@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { WORKER_NODE_FLAGS } from '#app/lib/launcher.server'
 import { sql } from '#db/client'
@@ -110,6 +111,22 @@ export type SandboxStats = {
 	pruned: { messages: number; conversations: number }
 }
 
+/**
+ * The sandbox stands in for Meta's servers, which do not share our two cores: it stamps each
+ * send as its event loop reads it, so when the worker and PostgreSQL keep it off the CPU, calls
+ * that arrived apart are stamped together and a one-second window counts more than arrived in
+ * it. Measured at 80/s, at normal priority it counted 81–83 in a second in two of four runs of
+ * 4,800 sends; raised, 80 in all six. Raising needs CAP_SYS_NICE (root here and in CI); without
+ * it the sandbox runs at normal priority and its one-second counts may read a few sends high.
+ */
+function raisePriority(child: ChildProcess) {
+	try {
+		os.setPriority(child.pid!, -10)
+	} catch {
+		// Not permitted for this user: measure at normal priority.
+	}
+}
+
 export type SandboxProcess = Awaited<ReturnType<typeof startSandboxProcess>>
 
 export async function startSandboxProcess(settings: Record<string, unknown>) {
@@ -118,6 +135,7 @@ export async function startSandboxProcess(settings: Record<string, unknown>) {
 		[JSON.stringify(settings)],
 		process.env,
 	)
+	raisePriority(child)
 	const url = first.url as string
 	const control = async (method: 'GET' | 'POST', route: string, body?: unknown) => {
 		const response = await fetch(`${url}/_sandbox/${route}`, {

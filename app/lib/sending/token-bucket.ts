@@ -36,7 +36,7 @@ export type Grant = {
 }
 
 /** The share of the configured rate kept as a margin for timing jitter between grant and send. */
-export const RATE_HEADROOM = 0.025
+export const RATE_HEADROOM = 0.015
 /** How far ahead slots may be booked. */
 export const BOOKING_HORIZON_MS = 250
 /** Recovery after a slow-down: this share of the full rate per second (half to full in 5 s). */
@@ -103,7 +103,7 @@ export function bucketParameters(ratePerSecond: number) {
 		/**
 		 * A slot fired later than this is not used: a late burst could crowd a window. With slots
 		 * at rate·(1 − h), rate + 1 consecutive slots span ≥ 1 s + h s; firing at most 5 ms late
-		 * leaves h − 5 ms (20 ms) for the jitter between our clock and the provider's.
+		 * leaves h − 5 ms (10 ms) for the jitter between our clock and the provider's.
 		 */
 		maxLatenessMs: 5,
 	}
