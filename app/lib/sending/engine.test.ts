@@ -9,7 +9,7 @@ import {
 	scheduleBroadcast,
 } from '#app/lib/broadcasts/broadcasts.server'
 import { sql } from '#db/client'
-import { dispatchSlice } from './dispatch.server'
+import { dispatchSlice, inFlightCap } from './dispatch.server'
 import { sweepDeadWorkers } from './heartbeat.server'
 import { claimRows, writeResults } from './ledger.server'
 import { reconcileUnknown } from './reconcile.server'
@@ -176,6 +176,21 @@ describe('each error class moves the row to the right state', () => {
 		const attempts =
 			await sql`select attempts from broadcast_recipients where broadcast_id = ${broadcast.id}::uuid`
 		expect(attempts.every((row) => row.attempts === 2)).toBe(true)
+	})
+
+	test('a stalled provider gets no more than the in-flight cap of calls', async () => {
+		const { broadcast } = await sendingBroadcast(200, 200)
+		// Every answer held for 0.9 s (the gateway waits 1 s): the calls pile up as they would at a
+		// stalled provider.
+		sandbox.updateSettings({ faults: { slowShare: 1, slowMs: 900 } })
+		const cap = inFlightCap(100, 200)
+		expect(cap).toBe(60)
+		const result = await dispatchSlice(broadcast.id, { sliceMs: 500 })
+		// 500 ms at 197/s books about 100 slots, all used before the first answer; only 60 fire.
+		expect(result.attempted).toBe(cap)
+		expect(result.missedSlots).toBeGreaterThan(30)
+		// The unused slots gave their rows back; the calls made end sent or unknown (timed out).
+		expect((await recipientCounts(broadcast.id)).queued).toBe(200 - cap)
 	})
 
 	test('130429 → retry_wait, and the sender bucket slows down', async () => {
