@@ -50,6 +50,8 @@ const STATUS_POLL_MS = 50
 const FLUSH_MS = 100
 /** The round trip assumed until the first answers come back. */
 const INITIAL_ROUND_TRIP_MS = 100
+/** Tries of the slice's last write before the job fails (its rows then wait for reconciliation). */
+const FINAL_FLUSH_ATTEMPTS = 8
 
 /**
  * How many calls may wait for an answer at once: three round trips' worth of sends at the
@@ -71,9 +73,6 @@ const INITIAL_ROUND_TRIP_MS = 100
 export function inFlightCap(roundTripMs: number, ratePerSecond: number) {
 	return Math.max(8, Math.ceil((3 * roundTripMs * ratePerSecond) / 1000))
 }
-
-/** Tries of the slice's last write before the job fails (its rows then wait for reconciliation). */
-const FINAL_FLUSH_ATTEMPTS = 8
 
 async function failureThreshold() {
 	const [row] = await sql<
